@@ -1,0 +1,1 @@
+//! Worker and connector configuration (filled in by the config work).
