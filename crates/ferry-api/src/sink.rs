@@ -152,10 +152,12 @@ pub trait SinkTask: Send {
         Ok(())
     }
 
-    /// Handles a batch of records. A task may buffer them; it reports what
-    /// is durable from [`SinkTask::pre_commit`]. Return
-    /// [`crate::ConnectError::Retriable`] to have the same batch retried.
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()>;
+    /// Handles a batch of records. A task may buffer what it derives from
+    /// them; it reports what is durable from [`SinkTask::pre_commit`].
+    /// Return [`crate::ConnectError::Retriable`] to have the same batch
+    /// handed to `put` again after a backoff (so nothing of it may be kept
+    /// in that case).
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()>;
 
     /// Makes everything `put` so far durable (used by the default
     /// [`SinkTask::pre_commit`]).

@@ -1,1 +1,8 @@
-fn main() {}
+//! The `ferry` binary: the runtime's command line with the built-in
+//! connectors registered.
+
+fn main() -> std::process::ExitCode {
+    let mut plugins = Vec::new();
+    plugins.extend(ferry_connector_file::plugins());
+    ferry_runtime::cli::main_with_plugins(plugins)
+}

@@ -1,0 +1,190 @@
+//! `FileStreamSink`: appends record values to a file, one per line.
+
+use async_trait::async_trait;
+use ferry_api::sink::PartitionOffsets;
+use ferry_api::{
+    ConfigDef, ConfigKey, ConfigType, ConnectError, ConnectResult, Connector, ConnectorContext,
+    Importance, PropertyMap, SinkConnector, SinkRecord, SinkTask, SinkTaskContext,
+    Validator, Value,
+};
+use tokio::io::{AsyncWriteExt, BufWriter};
+
+/// Config key: the file to write.
+pub const FILE: &str = "file";
+
+fn config_def() -> ConfigDef {
+    ConfigDef::new().define(
+        ConfigKey::new(FILE, ConfigType::String)
+            .required()
+            .validator(Validator::NonEmptyString)
+            .importance(Importance::High)
+            .doc("Destination filename."),
+    )
+}
+
+/// The connector: any number of tasks may append to the same file, as
+/// Kafka's (lines of different tasks interleave).
+#[derive(Debug, Default)]
+pub struct FileSinkConnector {
+    props: PropertyMap,
+}
+
+#[async_trait]
+impl Connector for FileSinkConnector {
+    fn version(&self) -> String {
+        env!("CARGO_PKG_VERSION").to_string()
+    }
+
+    fn config_def(&self) -> ConfigDef {
+        config_def()
+    }
+
+    async fn start(&mut self, _ctx: ConnectorContext, props: &PropertyMap) -> ConnectResult<()> {
+        self.props = props.clone();
+        Ok(())
+    }
+
+    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<PropertyMap>> {
+        Ok(vec![self.props.clone(); max_tasks.max(1)])
+    }
+}
+
+impl SinkConnector for FileSinkConnector {
+    fn create_task(&self) -> Box<dyn SinkTask> {
+        Box::new(FileSinkTask::default())
+    }
+}
+
+/// Writes each record's value as one line.
+#[derive(Default)]
+pub struct FileSinkTask {
+    path: String,
+    writer: Option<BufWriter<tokio::fs::File>>,
+    line: Vec<u8>,
+}
+
+/// Renders a value as the line Kafka's sink would write (`toString()` of
+/// the value): strings verbatim, other values as compact JSON.
+fn render(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::String(s) => out.extend_from_slice(s.as_bytes()),
+        Value::Bytes(b) => out.extend_from_slice(b),
+        other => {
+            let json = ferry_api::json::value_to_json(None, other, &Default::default())
+                .unwrap_or(serde_json::Value::Null);
+            out.extend_from_slice(json.to_string().as_bytes());
+        }
+    }
+}
+
+impl FileSinkTask {
+    fn writer(&mut self) -> ConnectResult<&mut BufWriter<tokio::fs::File>> {
+        self.writer
+            .as_mut()
+            .ok_or_else(|| ConnectError::other("file sink task used before start"))
+    }
+}
+
+#[async_trait]
+impl SinkTask for FileSinkTask {
+    async fn start(&mut self, _ctx: SinkTaskContext, props: &PropertyMap) -> ConnectResult<()> {
+        let cfg = config_def().parse(props)?;
+        self.path = cfg.string(FILE).unwrap_or_default().to_string();
+        let file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .await
+            .map_err(|e| {
+                ConnectError::with_source(format!("cannot open sink file {}", self.path), e)
+            })?;
+        self.writer = Some(BufWriter::with_capacity(256 * 1024, file));
+        Ok(())
+    }
+
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
+        let mut line = std::mem::take(&mut self.line);
+        for record in records {
+            line.clear();
+            render(&record.value, &mut line);
+            line.push(b'\n');
+            self.writer()?
+                .write_all(&line)
+                .await
+                .map_err(|e| ConnectError::with_source("cannot write to sink file", e))?;
+        }
+        self.line = line;
+        Ok(())
+    }
+
+    async fn flush(&mut self, _offsets: &PartitionOffsets) -> ConnectResult<()> {
+        let path = self.path.clone();
+        let writer = self.writer()?;
+        writer
+            .flush()
+            .await
+            .map_err(|e| ConnectError::with_source(format!("cannot flush {path}"), e))?;
+        writer
+            .get_ref()
+            .sync_data()
+            .await
+            .map_err(|e| ConnectError::with_source(format!("cannot sync {path}"), e))?;
+        Ok(())
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        if let Some(mut w) = self.writer.take() {
+            w.flush().await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_api::{Headers, TimestampType, TopicPartition};
+
+    fn record(offset: i64, value: Value) -> SinkRecord {
+        let tp = TopicPartition::new("t", 0);
+        SinkRecord {
+            topic: tp.topic.clone(),
+            partition: 0,
+            offset,
+            timestamp: None,
+            timestamp_type: TimestampType::NoTimestampType,
+            key_schema: None,
+            key: Value::Null,
+            value_schema: None,
+            value,
+            headers: Headers::new(),
+            original: tp,
+            original_offset: offset,
+        }
+    }
+
+    #[tokio::test]
+    async fn pre_commit_makes_lines_durable_and_returns_current_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        let mut props = PropertyMap::new();
+        props.insert("file".into(), path.to_str().unwrap().into());
+        let mut task = FileSinkTask::default();
+        task.start(SinkTaskContext::new("c", 0), &props).await.unwrap();
+        task.put(&[record(0, "a".into()), record(1, Value::Int32(7))])
+            .await
+            .unwrap();
+        let mut current = PartitionOffsets::new();
+        current.insert(TopicPartition::new("t", 0), 2);
+        let committable = task.pre_commit(&current).await.unwrap();
+        assert_eq!(committable, current);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\n7\n");
+        task.stop().await.unwrap();
+    }
+
+    #[test]
+    fn file_is_required() {
+        let errs = FileSinkConnector::default().validate(&PropertyMap::new());
+        assert_eq!(errs.iter().next().unwrap().key, "file");
+    }
+}

@@ -1,0 +1,217 @@
+//! The worker's HTTP listener: Kafka Connect's REST API (read-only in
+//! standalone mode), `/metrics` for Prometheus and `/health`.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+
+use crate::metrics::Metrics;
+use crate::plugins::PluginRegistry;
+use crate::status::{ConnectorStatus, StatusRegistry};
+
+/// What the handlers read.
+#[derive(Clone)]
+pub struct HttpState {
+    /// Connector and task states.
+    pub status: StatusRegistry,
+    /// Metrics registry.
+    pub metrics: Metrics,
+    /// Available plugins.
+    pub plugins: Arc<PluginRegistry>,
+    /// `host:port` reported as `worker_id`.
+    pub worker_id: String,
+}
+
+/// Kafka Connect's error body.
+fn error(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({"error_code": status.as_u16(), "message": message}))).into_response()
+}
+
+fn not_found(name: &str) -> Response {
+    error(StatusCode::NOT_FOUND, format!("Connector {name} not found"))
+}
+
+/// The router.
+pub fn router(state: HttpState) -> Router {
+    Router::new()
+        .route("/", get(root))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/connectors", get(list_connectors))
+        .route("/connectors/{name}", get(connector_info))
+        .route("/connectors/{name}/config", get(connector_config))
+        .route("/connectors/{name}/status", get(connector_status))
+        .route("/connectors/{name}/tasks", get(connector_tasks))
+        .route("/connectors/{name}/tasks/{task}/status", get(task_status))
+        .route("/connector-plugins", get(plugins))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "HTTP 404 Not Found".into()) })
+        .with_state(state)
+}
+
+async fn root() -> Json<Value> {
+    Json(json!({"version": env!("CARGO_PKG_VERSION"), "commit": "ferry", "kafka_cluster_id": Value::Null}))
+}
+
+async fn health(State(s): State<HttpState>) -> Response {
+    let failed: Vec<String> = s
+        .status
+        .all()
+        .iter()
+        .flat_map(|(name, c)| {
+            c.tasks
+                .iter()
+                .filter(|(_, t)| t.state == crate::status::State::Failed)
+                .map(move |(n, _)| format!("{name}-{n}"))
+        })
+        .collect();
+    // Kafka's /health reports the worker, not its tasks: a failed task does
+    // not make the worker unhealthy (it is restarted), but say so.
+    let message = if failed.is_empty() {
+        "Worker has completed startup and is ready to handle requests.".to_string()
+    } else {
+        format!("Worker is running; failed tasks: {}", failed.join(", "))
+    };
+    Json(json!({"status": "healthy", "message": message})).into_response()
+}
+
+async fn metrics(State(s): State<HttpState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+}
+
+fn status_json(name: &str, c: &ConnectorStatus, worker_id: &str) -> Value {
+    let mut connector = json!({"state": c.state, "worker_id": worker_id});
+    if let Some(t) = &c.trace {
+        connector["trace"] = json!(t);
+    }
+    let tasks: Vec<Value> = c
+        .tasks
+        .iter()
+        .map(|(n, t)| {
+            let mut v = json!({"id": n, "state": t.state, "worker_id": worker_id});
+            if let Some(trace) = &t.trace {
+                v["trace"] = json!(trace);
+            }
+            v
+        })
+        .collect();
+    json!({"name": name, "connector": connector, "tasks": tasks, "type": c.kind})
+}
+
+fn info_json(name: &str, c: &ConnectorStatus) -> Value {
+    let tasks: Vec<Value> = c.tasks.keys().map(|n| json!({"connector": name, "task": n})).collect();
+    json!({"name": name, "config": c.config, "tasks": tasks, "type": c.kind})
+}
+
+async fn list_connectors(State(s): State<HttpState>, Query(q): Query<Vec<(String, String)>>) -> Json<Value> {
+    let all = s.status.all();
+    let expand: Vec<&str> = q.iter().filter(|(k, _)| k == "expand").map(|(_, v)| v.as_str()).collect();
+    if expand.is_empty() {
+        return Json(json!(all.keys().collect::<Vec<_>>()));
+    }
+    let mut out = Map::new();
+    for (name, c) in &all {
+        let mut entry = Map::new();
+        if expand.contains(&"status") {
+            entry.insert("status".into(), status_json(name, c, &s.worker_id));
+        }
+        if expand.contains(&"info") {
+            entry.insert("info".into(), info_json(name, c));
+        }
+        out.insert(name.clone(), Value::Object(entry));
+    }
+    Json(Value::Object(out))
+}
+
+async fn connector_info(State(s): State<HttpState>, Path(name): Path<String>) -> Response {
+    match s.status.connector(&name) {
+        Some(c) => Json(info_json(&name, &c)).into_response(),
+        None => not_found(&name),
+    }
+}
+
+async fn connector_config(State(s): State<HttpState>, Path(name): Path<String>) -> Response {
+    match s.status.connector(&name) {
+        Some(c) => Json(json!(c.config)).into_response(),
+        None => not_found(&name),
+    }
+}
+
+async fn connector_status(State(s): State<HttpState>, Path(name): Path<String>) -> Response {
+    match s.status.connector(&name) {
+        Some(c) => Json(status_json(&name, &c, &s.worker_id)).into_response(),
+        None => not_found(&name),
+    }
+}
+
+async fn connector_tasks(State(s): State<HttpState>, Path(name): Path<String>) -> Response {
+    match s.status.connector(&name) {
+        Some(c) => {
+            let tasks: Vec<Value> = c
+                .tasks
+                .iter()
+                .map(|(n, t)| json!({"id": {"connector": name, "task": n}, "config": t.config}))
+                .collect();
+            Json(json!(tasks)).into_response()
+        }
+        None => not_found(&name),
+    }
+}
+
+async fn task_status(State(s): State<HttpState>, Path((name, task)): Path<(String, u32)>) -> Response {
+    let Some(c) = s.status.connector(&name) else {
+        return not_found(&name);
+    };
+    match c.tasks.get(&task) {
+        Some(t) => {
+            let mut v = json!({"id": task, "state": t.state, "worker_id": s.worker_id});
+            if let Some(trace) = &t.trace {
+                v["trace"] = json!(trace);
+            }
+            Json(v).into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, format!("Task {name}-{task} not found")),
+    }
+}
+
+async fn plugins(State(s): State<HttpState>) -> Json<Value> {
+    let list: Vec<Value> = s
+        .plugins
+        .connectors()
+        .iter()
+        .map(|p| json!({"class": p.class, "type": p.kind(), "version": p.version}))
+        .collect();
+    Json(json!(list))
+}
+
+/// Parses a `listeners` entry (`http://host:port`; empty host = all).
+pub fn listener_address(listener: &str) -> Result<String, String> {
+    let rest = listener
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("listener {listener:?}: only http:// listeners are supported"))?;
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = rest
+        .rsplit_once(':')
+        .ok_or_else(|| format!("listener {listener:?} has no port"))?;
+    port.parse::<u16>()
+        .map_err(|_| format!("listener {listener:?} has an invalid port"))?;
+    let host = if host.is_empty() { "0.0.0.0" } else { host };
+    Ok(format!("{host}:{port}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listener_urls_parse_like_kafka_connect() {
+        assert_eq!(listener_address("http://:8083").unwrap(), "0.0.0.0:8083");
+        assert_eq!(listener_address("http://127.0.0.1:9000/").unwrap(), "127.0.0.1:9000");
+        assert!(listener_address("https://x:1").unwrap_err().contains("only http://"));
+        assert!(listener_address("http://x").is_err());
+    }
+}

@@ -1,0 +1,64 @@
+//! Running tasks: the sink and source executors, their shared services, and
+//! the supervisor that restarts failed tasks.
+
+mod ack_tracker;
+mod codec;
+mod sink;
+mod sink_fetcher;
+mod source;
+mod supervisor;
+
+pub use codec::RecordCodec;
+pub use sink::{run_sink_task, sink_group_id, sink_task_props};
+pub use source::run_source_task;
+pub use supervisor::{supervise, TaskFactory};
+
+use std::fmt;
+use std::sync::Arc;
+
+use ferry_api::PropertyMap;
+
+use crate::config::worker::WorkerConfig;
+use crate::metrics::Metrics;
+use crate::offsets::OffsetStore;
+use crate::status::StatusRegistry;
+
+/// Identifies a task: connector name and task number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId {
+    /// The connector's name.
+    pub connector: String,
+    /// The task's number, from 0.
+    pub task: u32,
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.connector, self.task)
+    }
+}
+
+/// What every task of a worker shares.
+pub struct WorkerServices {
+    /// The worker configuration.
+    pub worker: WorkerConfig,
+    /// Metrics registry.
+    pub metrics: Metrics,
+    /// Source offsets.
+    pub offsets: Arc<dyn OffsetStore>,
+    /// Connector and task states.
+    pub status: StatusRegistry,
+}
+
+/// Everything one task run needs besides the task itself.
+#[derive(Clone)]
+pub struct TaskSpec {
+    /// Which task.
+    pub id: TaskId,
+    /// The connector's (provider-resolved) configuration.
+    pub connector_props: PropertyMap,
+    /// The task's configuration, from the connector's `task_configs`.
+    pub task_props: PropertyMap,
+    /// Sink subscription (sinks only).
+    pub subscription: Option<crate::config::connector::Subscription>,
+}

@@ -1,0 +1,341 @@
+//! The sink executor: one consumer per task in group `connect-<name>`,
+//! batches to `put`, and commits of exactly what `pre_commit` returns.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ferry_api::sink::PartitionOffsets;
+use ferry_api::{ConnectError, PropertyMap, SinkRecord, SinkTask, SinkTaskContext, TopicPartition};
+use rdkafka::consumer::{CommitMode, Consumer};
+use tokio::sync::{mpsc, watch};
+
+use super::codec::RecordCodec;
+use super::sink_fetcher::{consumer_context, offsets_list, FetchCommand, FetchEvent, Fetcher, SinkConsumer};
+use super::{TaskSpec, WorkerServices};
+use crate::config::client::{client_config, ClientRole};
+use crate::config::connector::Subscription;
+use crate::error::RuntimeError;
+use crate::metrics::TaskMetrics;
+
+/// Batches buffered between the fetch thread and the task.
+const CHANNEL_BATCHES: usize = 4;
+/// Records per batch when `consumer.max.poll.records` is not set (Kafka's default).
+const DEFAULT_MAX_POLL_RECORDS: usize = 500;
+/// Longest pause between retries of a `put` that failed with a retriable error.
+const MAX_PUT_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The consumer group of a sink connector, as Kafka Connect names it.
+pub fn sink_group_id(connector: &str) -> String {
+    format!("connect-{connector}")
+}
+
+fn consumer_settings(services: &WorkerServices, spec: &TaskSpec) -> (rdkafka::ClientConfig, usize) {
+    let settings = client_config(&services.worker.props, ClientRole::Consumer, &spec.connector_props);
+    for w in &settings.warnings {
+        tracing::warn!(task = %spec.id, "{w}");
+    }
+    let max_batch = settings.max_poll_records().unwrap_or(DEFAULT_MAX_POLL_RECORDS);
+    let mut config = settings.to_rdkafka();
+    // Kafka Connect forces these for sink tasks (Worker.java).
+    config.set("group.id", sink_group_id(&spec.id.connector));
+    config.set("enable.auto.commit", "false");
+    config.set("enable.auto.offset.store", "false");
+    config.set("enable.partition.eof", "false");
+    if config.get("auto.offset.reset").is_none() {
+        config.set("auto.offset.reset", "earliest");
+    }
+    if config.get("client.id").is_none() {
+        config.set("client.id", format!("connector-consumer-{}", spec.id));
+    }
+    if config.get("statistics.interval.ms").is_none() {
+        config.set("statistics.interval.ms", "5000");
+    }
+    (config, max_batch)
+}
+
+/// Runs one sink task until `shutdown` turns true or the task fails.
+pub async fn run_sink_task(
+    spec: TaskSpec,
+    mut task: Box<dyn SinkTask>,
+    services: Arc<WorkerServices>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), RuntimeError> {
+    let id = spec.id.clone();
+    let metrics = services.metrics.task(&id.connector, id.task);
+    let codec = RecordCodec::for_connector(&services.worker, &spec.connector_props).map_err(|errors| {
+        RuntimeError::InvalidConfig { subject: format!("connector {}", id.connector), errors }
+    })?;
+    let (config, max_batch) = consumer_settings(&services, &spec);
+    let (events_tx, mut events) = mpsc::channel(CHANNEL_BATCHES);
+    let context = consumer_context(id.clone(), events_tx.clone(), metrics.sink_record_lag_max.clone());
+    let consumer: Arc<SinkConsumer> = Arc::new(
+        config
+            .create_with_context(context)
+            .map_err(|e| RuntimeError::kafka(format!("creating the consumer of task {id}"), e))?,
+    );
+    match spec.subscription.as_ref() {
+        Some(Subscription::Topics(topics)) => {
+            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+            consumer.subscribe(&topics)
+        }
+        Some(Subscription::Regex(re)) => {
+            let anchored = if re.starts_with('^') { re.clone() } else { format!("^{re}") };
+            consumer.subscribe(&[anchored.as_str()])
+        }
+        None => return Err(RuntimeError::Worker(format!("sink task {id} has no topics"))),
+    }
+    .map_err(|e| RuntimeError::kafka(format!("subscribing task {id}"), e))?;
+
+    let ctx = SinkTaskContext::new(&id.connector, id.task);
+    task.start(ctx.clone(), &spec.task_props)
+        .await
+        .map_err(|e| RuntimeError::connect(format!("starting task {id}"), e))?;
+
+    let (commands_tx, commands_rx) = std_mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let fetcher = Fetcher::new(id.clone(), Arc::clone(&consumer), codec, events_tx, commands_rx, max_batch, Arc::clone(&stop));
+    let fetch_thread = std::thread::Builder::new()
+        .name(format!("fetch-{id}"))
+        .spawn(move || fetcher.run())
+        .map_err(|e| RuntimeError::Worker(format!("cannot start fetch thread: {e}")))?;
+
+    let mut state = SinkLoop {
+        spec: &spec,
+        task: &mut task,
+        ctx,
+        consumer: Arc::clone(&consumer),
+        commands: commands_tx,
+        metrics,
+        assignment: BTreeSet::new(),
+        current: PartitionOffsets::new(),
+        committed: PartitionOffsets::new(),
+        rewinding: HashSet::new(),
+    };
+    let flush_every = services.worker.offset_flush_interval;
+    let mut next_commit = Instant::now() + flush_every;
+    let result: Result<(), RuntimeError> = loop {
+        if *shutdown.borrow() {
+            break Ok(());
+        }
+        let deadline = tokio::time::Instant::from_std(next_commit);
+        tokio::select! {
+            biased;
+            _ = shutdown.changed() => break Ok(()),
+            _ = tokio::time::sleep_until(deadline) => {
+                next_commit = Instant::now() + flush_every;
+                if let Err(e) = state.commit().await { break Err(e); }
+            }
+            event = events.recv() => {
+                let Some(event) = event else { break Err(RuntimeError::Worker(format!("fetch thread of task {id} ended unexpectedly"))) };
+                if let Err(e) = state.handle(event, &mut shutdown).await { break Err(e); }
+                if state.apply_requests() {
+                    next_commit = Instant::now() + flush_every;
+                    if let Err(e) = state.commit().await { break Err(e); }
+                }
+            }
+        }
+    };
+
+    // Orderly end: commit what is durable (not after a failure: the task's
+    // state is unknown), close partitions, stop the task, leave the group.
+    if result.is_ok() {
+        if let Err(e) = state.commit().await {
+            tracing::warn!(task = %id, error = %e, "final offset commit failed");
+        }
+    }
+    let assigned: Vec<TopicPartition> = state.assignment.iter().cloned().collect();
+    drop(state);
+    if !assigned.is_empty() {
+        if let Err(e) = task.close(&assigned).await {
+            tracing::warn!(task = %id, error = %e.full_message(), "closing partitions failed");
+        }
+    }
+    if let Err(e) = task.stop().await {
+        tracing::warn!(task = %id, error = %e.full_message(), "stopping task failed");
+    }
+    stop.store(true, Ordering::Release);
+    drop(events); // unblocks the fetch thread if it waits on the channel
+    drop(consumer);
+    let _ = tokio::task::spawn_blocking(move || fetch_thread.join()).await;
+    result
+}
+
+struct SinkLoop<'a> {
+    spec: &'a TaskSpec,
+    task: &'a mut Box<dyn SinkTask>,
+    ctx: SinkTaskContext,
+    consumer: Arc<SinkConsumer>,
+    commands: std_mpsc::Sender<FetchCommand>,
+    metrics: TaskMetrics,
+    assignment: BTreeSet<TopicPartition>,
+    /// Offset after the last record handed to `put`, per partition.
+    current: PartitionOffsets,
+    /// Last committed offset per partition.
+    committed: PartitionOffsets,
+    /// Partitions whose rewind has been asked for but not yet applied.
+    rewinding: HashSet<TopicPartition>,
+}
+
+impl SinkLoop<'_> {
+    fn failed(&self, doing: &str, e: ConnectError) -> RuntimeError {
+        RuntimeError::connect(format!("task {} failed in {doing}", self.spec.id), e)
+    }
+
+    async fn handle(&mut self, event: FetchEvent, shutdown: &mut watch::Receiver<bool>) -> Result<(), RuntimeError> {
+        match event {
+            FetchEvent::Batch(mut records) => {
+                if !self.rewinding.is_empty() {
+                    records.retain(|r| !self.rewinding.contains(&r.original));
+                }
+                self.metrics.sink_record_read.inc_by(records.len() as u64);
+                if records.is_empty() {
+                    return Ok(());
+                }
+                self.put(&records, shutdown).await?;
+                for r in &records {
+                    self.current.insert(r.original.clone(), r.original_offset + 1);
+                }
+                Ok(())
+            }
+            FetchEvent::Assigned(partitions) => {
+                self.assignment.extend(partitions.iter().cloned());
+                self.ctx.set_assignment(self.assignment.iter().cloned());
+                self.metrics.partition_count.set(self.assignment.len() as i64);
+                self.task.open(&partitions).await.map_err(|e| self.failed("open", e))
+            }
+            FetchEvent::Revoked { partitions, reply } => {
+                let revoked: HashSet<&TopicPartition> = partitions.iter().collect();
+                let offsets = match self.durable_offsets().await {
+                    Ok(o) => o,
+                    Err(e) => return Err(self.failed("pre_commit", e)),
+                };
+                let to_commit: Vec<(TopicPartition, i64)> = offsets.into_iter().filter(|(tp, _)| revoked.contains(tp)).collect();
+                let _ = reply.send(to_commit.clone());
+                for (tp, o) in to_commit {
+                    self.committed.insert(tp, o);
+                }
+                let closed = self.task.close(&partitions).await;
+                for tp in &partitions {
+                    self.assignment.remove(tp);
+                    self.current.remove(tp);
+                    self.committed.remove(tp);
+                    self.rewinding.remove(tp);
+                }
+                self.ctx.set_assignment(self.assignment.iter().cloned());
+                self.metrics.partition_count.set(self.assignment.len() as i64);
+                closed.map_err(|e| self.failed("close", e))
+            }
+            FetchEvent::Rewound(tp) => {
+                self.rewinding.remove(&tp);
+                Ok(())
+            }
+            FetchEvent::Failed(e) => Err(self.failed("reading records", e)),
+        }
+    }
+
+    /// `put` with retries while the task reports retriable errors.
+    async fn put(&mut self, records: &[SinkRecord], shutdown: &mut watch::Receiver<bool>) -> Result<(), RuntimeError> {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let started = Instant::now();
+            match self.task.put(records).await {
+                Ok(()) => {
+                    self.metrics.put_batch_time.observe(started.elapsed().as_secs_f64());
+                    self.metrics.batch_size.observe(records.len() as f64);
+                    self.metrics.sink_record_send.inc_by(records.len() as u64);
+                    return Ok(());
+                }
+                Err(e) if e.is_retriable() => {
+                    tracing::warn!(task = %self.spec.id, error = %e.full_message(), retry_in_ms = backoff.as_millis() as u64, "put failed with a retriable error; retrying the batch");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.changed() => return Err(self.failed("put (interrupted by shutdown while retrying)", e)),
+                    }
+                    backoff = (backoff * 2).min(MAX_PUT_BACKOFF);
+                }
+                Err(e) => return Err(self.failed("put", e)),
+            }
+        }
+    }
+
+    /// Applies pause/resume/rewind requests; true if a commit was asked for.
+    fn apply_requests(&mut self) -> bool {
+        let requests = self.ctx.take_requests();
+        let list = |tps: &[TopicPartition]| {
+            let mut tpl = rdkafka::TopicPartitionList::new();
+            for tp in tps {
+                tpl.add_partition(&tp.topic, tp.partition);
+            }
+            tpl
+        };
+        if !requests.pause.is_empty() {
+            if let Err(e) = self.consumer.pause(&list(&requests.pause)) {
+                tracing::warn!(task = %self.spec.id, error = %e, "pause failed");
+            }
+        }
+        if !requests.resume.is_empty() {
+            if let Err(e) = self.consumer.resume(&list(&requests.resume)) {
+                tracing::warn!(task = %self.spec.id, error = %e, "resume failed");
+            }
+        }
+        for (tp, offset) in requests.rewinds {
+            self.rewinding.insert(tp.clone());
+            self.current.remove(&tp);
+            let _ = self.commands.send(FetchCommand::Seek(tp, offset));
+        }
+        requests.commit
+    }
+
+    /// Asks the task what is durable, restricted to assigned partitions.
+    async fn durable_offsets(&mut self) -> Result<Vec<(TopicPartition, i64)>, ConnectError> {
+        if self.current.is_empty() {
+            return Ok(Vec::new());
+        }
+        let offsets = self.task.pre_commit(&self.current).await?;
+        Ok(offsets
+            .into_iter()
+            .filter(|(tp, o)| self.assignment.contains(tp) && self.committed.get(tp) != Some(o))
+            .collect())
+    }
+
+    /// Commits what `pre_commit` returns. A failed commit is logged and
+    /// retried at the next interval, as Kafka Connect does.
+    async fn commit(&mut self) -> Result<(), RuntimeError> {
+        let offsets = self.durable_offsets().await.map_err(|e| self.failed("pre_commit", e))?;
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let consumer = Arc::clone(&self.consumer);
+        let tpl = offsets_list(&offsets);
+        let result = tokio::task::spawn_blocking(move || consumer.commit(&tpl, CommitMode::Sync))
+            .await
+            .map_err(|e| RuntimeError::Worker(format!("commit thread failed: {e}")))?;
+        match result {
+            Ok(()) => {
+                self.metrics.offset_commit_success.inc();
+                tracing::debug!(task = %self.spec.id, partitions = offsets.len(), "offsets committed");
+                self.committed.extend(offsets);
+            }
+            Err(e) => {
+                self.metrics.offset_commit_failure.inc();
+                tracing::warn!(task = %self.spec.id, error = %e, "offset commit failed; retrying at the next interval");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The task config with the sink's subscription added when the connector
+/// did not pass it on (Kafka Connect always gives sink tasks `topics`).
+pub fn sink_task_props(task_props: &PropertyMap, connector_props: &PropertyMap) -> PropertyMap {
+    let mut props = task_props.clone();
+    for key in ["topics", "topics.regex"] {
+        if let Some(v) = connector_props.get(key) {
+            props.entry(key.to_string()).or_insert_with(|| v.clone());
+        }
+    }
+    props
+}

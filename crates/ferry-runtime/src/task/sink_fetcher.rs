@@ -1,0 +1,329 @@
+//! The fetch side of a sink task: a dedicated thread that polls the Kafka
+//! consumer, converts messages into [`SinkRecord`]s and hands batches to the
+//! task loop over a bounded channel (back-pressure: when the task is slow,
+//! the thread blocks and stops fetching).
+//!
+//! Rebalance callbacks run on this thread, inside `poll`. On revocation the
+//! thread asks the task loop — through the same channel, so every batch
+//! fetched before is handled first — for the offsets to commit, commits
+//! them synchronously, and only then lets the rebalance proceed.
+
+use std::collections::HashMap;
+use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferry_api::{ConnectError, Headers, SinkRecord, TimestampType, TopicPartition};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Headers as _, Message};
+use rdkafka::statistics::Statistics;
+use rdkafka::{ClientContext, Offset, Timestamp, TopicPartitionList};
+use tokio::sync::mpsc;
+
+use super::codec::RecordCodec;
+use super::TaskId;
+
+/// What the fetch thread tells the task loop, in order.
+pub(crate) enum FetchEvent {
+    /// Converted records.
+    Batch(Vec<SinkRecord>),
+    /// Partitions were assigned.
+    Assigned(Vec<TopicPartition>),
+    /// Partitions are being revoked; reply with the offsets to commit.
+    Revoked {
+        partitions: Vec<TopicPartition>,
+        reply: std_mpsc::SyncSender<Vec<(TopicPartition, i64)>>,
+    },
+    /// A requested rewind took effect: records of the partition after this
+    /// event come from the new position.
+    Rewound(TopicPartition),
+    /// The fetch side failed (conversion error, fatal client error).
+    Failed(ConnectError),
+}
+
+/// What the task loop asks of the fetch thread.
+pub(crate) enum FetchCommand {
+    Seek(TopicPartition, i64),
+}
+
+/// Rebalance and statistics callbacks of the sink consumer.
+pub(crate) struct SinkConsumerContext {
+    id: TaskId,
+    events: mpsc::Sender<FetchEvent>,
+    lag: prometheus::IntGauge,
+}
+
+pub(crate) fn partitions_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
+    tpl.elements()
+        .iter()
+        .map(|e| TopicPartition::new(e.topic(), e.partition()))
+        .collect()
+}
+
+pub(crate) fn offsets_list(offsets: &[(TopicPartition, i64)]) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::with_capacity(offsets.len());
+    for (tp, offset) in offsets {
+        // Adding a fresh partition cannot fail.
+        let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset));
+    }
+    tpl
+}
+
+impl ClientContext for SinkConsumerContext {
+    fn stats(&self, statistics: Statistics) {
+        let max_lag = statistics
+            .topics
+            .values()
+            .flat_map(|t| t.partitions.values())
+            .filter(|p| p.partition >= 0)
+            .map(|p| p.consumer_lag)
+            .max()
+            .unwrap_or(0);
+        self.lag.set(max_lag.max(0));
+    }
+}
+
+impl ConsumerContext for SinkConsumerContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Revoke(tpl) = rebalance else {
+            return;
+        };
+        let partitions = partitions_of(tpl);
+        if partitions.is_empty() {
+            return;
+        }
+        tracing::info!(task = %self.id, ?partitions, "partitions revoked");
+        let (reply, answer) = std_mpsc::sync_channel(1);
+        if self
+            .events
+            .blocking_send(FetchEvent::Revoked { partitions, reply })
+            .is_err()
+        {
+            return; // the task loop is gone: it committed on its way out
+        }
+        let Ok(offsets) = answer.recv() else {
+            return;
+        };
+        if offsets.is_empty() {
+            return;
+        }
+        if let Err(e) = consumer.commit(&offsets_list(&offsets), CommitMode::Sync) {
+            tracing::warn!(task = %self.id, error = %e, "offset commit on revocation failed; the next owner re-reads from the last committed offset");
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                let partitions = partitions_of(tpl);
+                tracing::info!(task = %self.id, ?partitions, "partitions assigned");
+                let _ = self.events.blocking_send(FetchEvent::Assigned(partitions));
+            }
+            Rebalance::Error(e) => tracing::warn!(task = %self.id, error = %e, "rebalance error"),
+            Rebalance::Revoke(_) => {}
+        }
+    }
+}
+
+/// The consumer type of sink tasks.
+pub(crate) type SinkConsumer = BaseConsumer<SinkConsumerContext>;
+
+/// Creates the consumer context.
+pub(crate) fn consumer_context(
+    id: TaskId,
+    events: mpsc::Sender<FetchEvent>,
+    lag: prometheus::IntGauge,
+) -> SinkConsumerContext {
+    SinkConsumerContext { id, events, lag }
+}
+
+/// The fetch loop's state.
+pub(crate) struct Fetcher {
+    pub id: TaskId,
+    pub consumer: Arc<SinkConsumer>,
+    pub codec: RecordCodec,
+    pub events: mpsc::Sender<FetchEvent>,
+    pub commands: std_mpsc::Receiver<FetchCommand>,
+    pub max_batch: usize,
+    pub stop: Arc<std::sync::atomic::AtomicBool>,
+    topics: HashMap<String, Arc<str>>,
+}
+
+impl Fetcher {
+    pub(crate) fn new(
+        id: TaskId,
+        consumer: Arc<SinkConsumer>,
+        codec: RecordCodec,
+        events: mpsc::Sender<FetchEvent>,
+        commands: std_mpsc::Receiver<FetchCommand>,
+        max_batch: usize,
+        stop: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Self {
+        Fetcher {
+            id,
+            consumer,
+            codec,
+            events,
+            commands,
+            max_batch: max_batch.max(1),
+            stop,
+            topics: HashMap::new(),
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Runs until told to stop or the task loop goes away, then closes the
+    /// consumer (leaving the group).
+    pub(crate) fn run(mut self) {
+        while !self.stopping() {
+            if !self.handle_commands() {
+                break;
+            }
+            match self.fetch_batch() {
+                Ok(batch) if batch.is_empty() => {}
+                Ok(batch) => {
+                    if self.events.blocking_send(FetchEvent::Batch(batch)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = self.events.blocking_send(FetchEvent::Failed(e));
+                    break;
+                }
+            }
+        }
+        self.consumer.unsubscribe();
+        tracing::debug!(task = %self.id, "fetcher stopped");
+    }
+
+    /// Applies rewinds requested by the task; false if the loop should end.
+    fn handle_commands(&mut self) -> bool {
+        while let Ok(FetchCommand::Seek(tp, offset)) = self.commands.try_recv() {
+            let result = self.consumer.seek(
+                &tp.topic,
+                tp.partition,
+                Offset::Offset(offset),
+                Duration::from_secs(10),
+            );
+            match result {
+                Ok(()) => {
+                    if self.events.blocking_send(FetchEvent::Rewound(tp)).is_err() {
+                        return false;
+                    }
+                }
+                Err(e) => {
+                    let _ = self.events.blocking_send(FetchEvent::Failed(ConnectError::with_source(
+                        format!("cannot rewind {tp} to offset {offset}"),
+                        e,
+                    )));
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Polls up to `max_batch` messages: waits up to 100 ms for the first,
+    /// then takes what is already fetched.
+    fn fetch_batch(&mut self) -> Result<Vec<SinkRecord>, ConnectError> {
+        let mut batch = Vec::new();
+        let mut wait = Duration::from_millis(100);
+        while batch.len() < self.max_batch {
+            let consumer = Arc::clone(&self.consumer);
+            match consumer.poll(wait) {
+                None => break,
+                Some(Ok(message)) => batch.push(self.convert(&message)?),
+                Some(Err(KafkaError::PartitionEOF(_))) => {}
+                Some(Err(e)) => {
+                    if is_fatal(&e) {
+                        return Err(ConnectError::with_source("Kafka consumer failed", e));
+                    }
+                    tracing::warn!(task = %self.id, error = %e, "consumer error (retrying)");
+                    break;
+                }
+            }
+            wait = Duration::ZERO;
+        }
+        Ok(batch)
+    }
+
+    fn topic(&mut self, name: &str) -> Arc<str> {
+        if let Some(t) = self.topics.get(name) {
+            return Arc::clone(t);
+        }
+        let t: Arc<str> = Arc::from(name);
+        self.topics.insert(name.to_string(), Arc::clone(&t));
+        t
+    }
+
+    /// Converts a message with the connector's converters. A failure names
+    /// the record (`topic-partition@offset`) and the converter.
+    fn convert(&mut self, m: &BorrowedMessage<'_>) -> Result<SinkRecord, ConnectError> {
+        let topic = self.topic(m.topic());
+        let tp = TopicPartition {
+            topic: Arc::clone(&topic),
+            partition: m.partition(),
+        };
+        let offset = m.offset();
+        let fail = |what: &str, class: &str, e: ConnectError| ConnectError::Data {
+            message: format!(
+                "cannot convert the {what} of the record at {tp}@{offset} with {class}: {}",
+                e.full_message()
+            ),
+            source: None,
+        };
+        let (key_schema, key) = self
+            .codec
+            .key
+            .to_connect(&topic, m.key())
+            .map_err(|e| fail("key", &self.codec.classes.0, e))?;
+        let (value_schema, value) = self
+            .codec
+            .value
+            .to_connect(&topic, m.payload())
+            .map_err(|e| fail("value", &self.codec.classes.1, e))?;
+        let mut headers = Headers::new();
+        if let Some(hs) = m.headers() {
+            for h in hs.iter() {
+                let (schema, value) = self
+                    .codec
+                    .header
+                    .to_connect_header(&topic, h.key, h.value)
+                    .map_err(|e| fail(&format!("header {:?}", h.key), "header.converter", e))?;
+                headers.add(h.key, schema, value);
+            }
+        }
+        let (timestamp, timestamp_type) = match m.timestamp() {
+            Timestamp::NotAvailable => (None, TimestampType::NoTimestampType),
+            Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
+            Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
+        };
+        Ok(SinkRecord {
+            topic,
+            partition: tp.partition,
+            offset,
+            timestamp,
+            timestamp_type,
+            key_schema,
+            key,
+            value_schema,
+            value,
+            headers,
+            original: tp,
+            original_offset: offset,
+        })
+    }
+}
+
+/// Errors after which the consumer cannot continue.
+fn is_fatal(e: &KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as C;
+    matches!(
+        e.rdkafka_error_code(),
+        Some(C::Fatal | C::InvalidConfig | C::Authentication | C::SaslAuthenticationFailed | C::TopicAuthorizationFailed | C::GroupAuthorizationFailed)
+    )
+}

@@ -1,0 +1,251 @@
+//! The source executor: `poll` → converters → idempotent producer; stored
+//! offsets advance only over acknowledged records; after each store the
+//! task's `commit` is called.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ferry_api::{ConnectError, SourceRecord, SourceTask, SourceTaskContext};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::ClientContext;
+use tokio::sync::watch;
+
+use super::ack_tracker::{AckToken, AckTracker};
+use super::codec::RecordCodec;
+use super::{TaskSpec, WorkerServices};
+use crate::config::client::{client_config, ClientRole};
+use crate::error::RuntimeError;
+use crate::metrics::TaskMetrics;
+use crate::offsets::ConnectorOffsets;
+
+/// Delivery callbacks of the source producer.
+struct AckContext {
+    tracker: Arc<Mutex<AckTracker>>,
+    written: prometheus::IntCounter,
+    active: prometheus::IntGauge,
+}
+
+impl ClientContext for AckContext {}
+
+impl ProducerContext for AckContext {
+    type DeliveryOpaque = Box<AckToken>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, token: Box<AckToken>) {
+        let mut tracker = self.tracker.lock().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Ok(_) => {
+                tracker.ack(*token);
+                self.written.inc();
+            }
+            Err((e, message)) => {
+                use rdkafka::Message;
+                tracker.fail(format!(
+                    "Kafka did not accept a record for topic {}: {e}",
+                    message.topic()
+                ));
+            }
+        }
+        self.active.set(tracker.in_flight() as i64);
+    }
+}
+
+type SourceProducer = ThreadedProducer<AckContext>;
+
+fn producer_config(services: &WorkerServices, spec: &TaskSpec) -> rdkafka::ClientConfig {
+    let settings = client_config(&services.worker.props, ClientRole::Producer, &spec.connector_props);
+    for w in &settings.warnings {
+        tracing::warn!(task = %spec.id, "{w}");
+    }
+    let mut config = settings.to_rdkafka();
+    // Kafka Connect's source producers never lose or duplicate on retry.
+    for (key, value) in [("enable.idempotence", "true"), ("acks", "all")] {
+        if config.get(key).is_none() {
+            config.set(key, value);
+        }
+    }
+    if config.get("client.id").is_none() {
+        config.set("client.id", format!("connector-producer-{}", spec.id));
+    }
+    config
+}
+
+/// Runs one source task until `shutdown` turns true or the task fails.
+pub async fn run_source_task(
+    spec: TaskSpec,
+    mut task: Box<dyn SourceTask>,
+    services: Arc<WorkerServices>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), RuntimeError> {
+    let id = spec.id.clone();
+    let metrics = services.metrics.task(&id.connector, id.task);
+    let codec = RecordCodec::for_connector(&services.worker, &spec.connector_props).map_err(|errors| {
+        RuntimeError::InvalidConfig { subject: format!("connector {}", id.connector), errors }
+    })?;
+    let tracker = Arc::new(Mutex::new(AckTracker::default()));
+    let context = AckContext {
+        tracker: Arc::clone(&tracker),
+        written: metrics.source_record_write.clone(),
+        active: metrics.source_record_active.clone(),
+    };
+    let producer: SourceProducer = producer_config(&services, &spec)
+        .create_with_context(context)
+        .map_err(|e| RuntimeError::kafka(format!("creating the producer of task {id}"), e))?;
+
+    let offsets = Arc::new(ConnectorOffsets::new(&id.connector, Arc::clone(&services.offsets)));
+    let ctx = SourceTaskContext::new(&id.connector, id.task, offsets);
+    task.start(ctx, &spec.task_props)
+        .await
+        .map_err(|e| RuntimeError::connect(format!("starting task {id}"), e))?;
+
+    let mut run = SourceLoop { spec: &spec, services: &services, producer, tracker, codec, metrics };
+    let result = run.poll_loop(&mut task, &shutdown).await;
+
+    // Orderly end: wait for outstanding acknowledgements, store offsets,
+    // let the task commit. After a failure only what was acknowledged is
+    // stored, which is still correct.
+    let budget = services.worker.shutdown_timeout;
+    let producer = &run.producer;
+    let flushed = tokio::task::block_in_place(|| producer.flush(budget));
+    if let Err(e) = flushed {
+        tracing::warn!(task = %id, error = %e, "records still unacknowledged at shutdown; they will be sent again after restart");
+    }
+    if let Err(e) = run.flush_offsets(&mut task).await {
+        tracing::warn!(task = %id, error = %e, "final offset flush failed");
+    }
+    if let Err(e) = task.stop().await {
+        tracing::warn!(task = %id, error = %e.full_message(), "stopping task failed");
+    }
+    result
+}
+
+struct SourceLoop<'a> {
+    spec: &'a TaskSpec,
+    services: &'a WorkerServices,
+    producer: SourceProducer,
+    tracker: Arc<Mutex<AckTracker>>,
+    codec: RecordCodec,
+    metrics: TaskMetrics,
+}
+
+impl SourceLoop<'_> {
+    fn tracker(&self) -> std::sync::MutexGuard<'_, AckTracker> {
+        self.tracker.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn failed(&self, doing: &str, e: ConnectError) -> RuntimeError {
+        RuntimeError::connect(format!("task {} failed in {doing}", self.spec.id), e)
+    }
+
+    async fn poll_loop(&mut self, task: &mut Box<dyn SourceTask>, shutdown: &watch::Receiver<bool>) -> Result<(), RuntimeError> {
+        let interval = self.services.worker.offset_flush_interval;
+        let mut last_flush = Instant::now();
+        while !*shutdown.borrow() {
+            if let Some(reason) = self.tracker().failure() {
+                return Err(self.failed("producing records", ConnectError::other(reason)));
+            }
+            let started = Instant::now();
+            let records = task.poll().await.map_err(|e| self.failed("poll", e))?;
+            if !records.is_empty() {
+                self.metrics.poll_batch_time.observe(started.elapsed().as_secs_f64());
+                self.metrics.batch_size.observe(records.len() as f64);
+                self.metrics.source_record_poll.inc_by(records.len() as u64);
+                for record in records {
+                    self.send(record, shutdown).await?;
+                }
+            }
+            if last_flush.elapsed() >= interval {
+                last_flush = Instant::now();
+                if let Err(e) = self.flush_offsets(task).await {
+                    tracing::warn!(task = %self.spec.id, error = %e, "offset flush failed; retrying at the next interval");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Converts and sends one record, waiting while the producer queue is full.
+    async fn send(&mut self, record: SourceRecord, shutdown: &watch::Receiver<bool>) -> Result<(), RuntimeError> {
+        let topic = record.topic.as_str();
+        let where_ = || format!("record for topic {topic} from source partition {}", serde_json::Value::Object(record.source_partition.clone()));
+        let key = self.codec.key.from_connect(topic, record.key_schema.as_ref(), &record.key)
+            .map_err(|e| self.failed("converting", ConnectError::data(format!("cannot convert the key of the {} with {}: {}", where_(), self.codec.classes.0, e.full_message()))))?;
+        let value = self.codec.value.from_connect(topic, record.value_schema.as_ref(), &record.value)
+            .map_err(|e| self.failed("converting", ConnectError::data(format!("cannot convert the value of the {} with {}: {}", where_(), self.codec.classes.1, e.full_message()))))?;
+        let mut headers = None;
+        if !record.headers.is_empty() {
+            let mut hs = OwnedHeaders::new_with_capacity(record.headers.len());
+            for h in record.headers.iter() {
+                let bytes = self.codec.header.from_connect_header(topic, &h.key, h.schema.as_ref(), &h.value)
+                    .map_err(|e| self.failed("converting", ConnectError::data(format!("cannot convert header {:?} of the {}: {}", h.key, where_(), e.full_message()))))?;
+                hs = hs.insert(Header { key: &h.key, value: bytes.as_deref() });
+            }
+            headers = Some(hs);
+        }
+        let token = self.tracker().register(&record.source_partition, record.source_offset.clone());
+        let mut message = BaseRecord::with_opaque_to(topic, Box::new(token));
+        if let Some(v) = value.as_deref() {
+            message = message.payload(v);
+        }
+        if let Some(k) = key.as_deref() {
+            message = message.key(k);
+        }
+        if let Some(p) = record.partition {
+            message = message.partition(p);
+        }
+        if let Some(t) = record.timestamp {
+            message = message.timestamp(t);
+        }
+        if let Some(h) = headers {
+            message = message.headers(h);
+        }
+        loop {
+            match self.producer.send(message) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    message = back;
+                    if *shutdown.borrow() && self.tracker().failure().is_some() {
+                        return Err(self.failed("producing records", ConnectError::other("producer queue full at shutdown")));
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err((e, _)) => {
+                    return Err(self.failed("producing records", ConnectError::with_source(format!("cannot send the {}", where_()), e)));
+                }
+            }
+        }
+    }
+
+    /// Stores the offsets that became committable, then calls the task's
+    /// `commit` with them.
+    async fn flush_offsets(&mut self, task: &mut Box<dyn SourceTask>) -> Result<(), RuntimeError> {
+        let positions = self.tracker().take_committable();
+        if positions.is_empty() {
+            return Ok(());
+        }
+        let store = Arc::clone(&self.services.offsets);
+        let timeout = self.services.worker.offset_flush_timeout;
+        let stored = tokio::time::timeout(timeout, store.put(&self.spec.id.connector, &positions)).await;
+        match stored {
+            Ok(Ok(())) => self.metrics.offset_commit_success.inc(),
+            Ok(Err(e)) => {
+                self.metrics.offset_commit_failure.inc();
+                self.requeue(positions);
+                return Err(e.into());
+            }
+            Err(_) => {
+                self.metrics.offset_commit_failure.inc();
+                self.requeue(positions);
+                return Err(RuntimeError::Worker(format!("offset flush took longer than offset.flush.timeout.ms ({} ms)", timeout.as_millis())));
+            }
+        }
+        task.commit(&positions).await.map_err(|e| self.failed("commit", e))
+    }
+
+    /// Puts offsets that could not be stored back, unless newer ones exist.
+    fn requeue(&self, positions: Vec<ferry_api::SourcePosition>) {
+        let mut tracker = self.tracker();
+        tracker.restore(positions);
+    }
+}
