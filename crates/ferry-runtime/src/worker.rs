@@ -21,7 +21,7 @@ pub fn load_worker(path: &Path) -> Result<(WorkerConfig, ConfigProviders), Runti
     let raw = load_worker_file(path)?;
     let providers = ConfigProviders::from_worker_props(&raw)?;
     let invalid = |errors| RuntimeError::InvalidConfig { subject: format!("worker ({})", path.display()), errors };
-    let props = providers.resolve(&raw).map_err(invalid)?;
+    let props = providers.resolve_worker(&raw).map_err(invalid)?;
     let worker = WorkerConfig::from_props(props).map_err(invalid)?;
     Ok((worker, providers))
 }

@@ -44,8 +44,11 @@ fn consumer_settings(services: &WorkerServices, spec: &TaskSpec) -> (rdkafka::Cl
     config.set("enable.auto.commit", "false");
     config.set("enable.auto.offset.store", "false");
     config.set("enable.partition.eof", "false");
-    if config.get("auto.offset.reset").is_none() {
-        config.set("auto.offset.reset", "earliest");
+    // Kafka Connect's consumer defaults (librdkafka reads committed by default).
+    for (key, value) in [("auto.offset.reset", "earliest"), ("isolation.level", "read_uncommitted")] {
+        if config.get(key).is_none() {
+            config.set(key, value);
+        }
     }
     if config.get("client.id").is_none() {
         config.set("client.id", format!("connector-consumer-{}", spec.id));

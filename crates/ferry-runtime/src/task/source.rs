@@ -60,7 +60,9 @@ fn producer_config(services: &WorkerServices, spec: &TaskSpec) -> rdkafka::Clien
     }
     let mut config = settings.to_rdkafka();
     // Kafka Connect's source producers never lose or duplicate on retry.
-    for (key, value) in [("enable.idempotence", "true"), ("acks", "all")] {
+    // murmur2_random places keyed records on the same partitions as Java
+    // producers do (librdkafka's default hash differs).
+    for (key, value) in [("enable.idempotence", "true"), ("acks", "all"), ("partitioner", "murmur2_random")] {
         if config.get(key).is_none() {
             config.set(key, value);
         }
