@@ -13,30 +13,18 @@
 //! * [`http`], [`metrics`], [`status`]: what the worker reports.
 //! * [`cli`]: the `ferry` command line, reusable by custom binaries.
 
-#[cfg(feature = "wip")]
 pub mod cli;
 pub mod config;
 pub mod converters;
-#[cfg(feature = "wip")]
 pub mod error;
-#[cfg(feature = "wip")]
 pub mod herder;
-#[cfg(feature = "wip")]
 pub mod http;
-#[cfg(feature = "wip")]
 pub mod logging;
-#[cfg(feature = "wip")]
 pub mod metrics;
-#[cfg(feature = "wip")]
 pub mod offsets;
-#[cfg(feature = "wip")]
 pub mod plugins;
-#[cfg(feature = "wip")]
 pub mod status;
-#[cfg(feature = "wip")]
 pub mod task;
-#[cfg(feature = "wip")]
 pub mod worker;
 
-#[cfg(feature = "wip")]
 pub use error::RuntimeError;
