@@ -25,6 +25,7 @@ pub mod connector;
 pub mod convert;
 pub mod data;
 pub mod error;
+pub mod json;
 pub mod plugin;
 pub mod record;
 pub mod sink;

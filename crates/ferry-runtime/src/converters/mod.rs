@@ -1,1 +1,31 @@
-//! Converters (filled in by the converter work).
+//! Kafka Connect's converters, chosen by the class names in
+//! `key.converter`, `value.converter` and `header.converter`.
+//!
+//! | class (or alias)                                                         | what it does |
+//! |--------------------------------------------------------------------------|--------------|
+//! | `org.apache.kafka.connect.json.JsonConverter` (`JsonConverter`, `Json`)   | JSON, with a schema envelope unless `schemas.enable=false`; see [`ferry_api::json`] |
+//! | `org.apache.kafka.connect.storage.StringConverter` (`String`)             | UTF-8 text |
+//! | `org.apache.kafka.connect.converters.ByteArrayConverter` (`ByteArray`)    | bytes as they are |
+//! | `org.apache.kafka.connect.storage.SimpleHeaderConverter` (`SimpleHeader`) | headers as strings, types inferred on read (headers only; Kafka's default `header.converter`) |
+//!
+//! [`converter_for`] and [`header_converter_for`] build them from a class
+//! name and the converter's own settings (`value.converter.schemas.enable`
+//! → `schemas.enable`).
+
+mod byte_array;
+mod header;
+mod java_string;
+mod registry;
+mod simple_header;
+mod string;
+mod values;
+
+pub use byte_array::ByteArrayConverter;
+pub use ferry_api::json::JsonConverter;
+pub use header::HeaderConverter;
+pub use registry::{
+    converter_for, header_converter_for, BYTE_ARRAY_CONVERTER, JSON_CONVERTER,
+    SIMPLE_HEADER_CONVERTER, STRING_CONVERTER,
+};
+pub use simple_header::SimpleHeaderConverter;
+pub use string::{StringConverter, ENCODING_CONFIG};
