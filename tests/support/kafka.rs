@@ -69,7 +69,11 @@ pub fn produce(topic: &str, partition: i32, values: &[&[u8]]) {
         .expect("producer");
     for v in values {
         producer
-            .send(BaseRecord::<(), [u8]>::to(topic).partition(partition).payload(v))
+            .send(
+                BaseRecord::<(), [u8]>::to(topic)
+                    .partition(partition)
+                    .payload(v),
+            )
             .expect("enqueue");
     }
     producer.flush(Duration::from_secs(30)).expect("flush");
@@ -92,7 +96,8 @@ pub fn read_topic(topic: &str, partitions: i32, expected: usize, idle: Duration)
     let consumer = reader();
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions {
-        tpl.add_partition_offset(topic, p, Offset::Beginning).expect("partition");
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .expect("partition");
     }
     consumer.assign(&tpl).expect("assign");
     let mut out = Vec::new();
@@ -103,7 +108,10 @@ pub fn read_topic(topic: &str, partitions: i32, expected: usize, idle: Duration)
                 out.push(Read {
                     partition: m.partition(),
                     offset: m.offset(),
-                    value: m.payload().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
+                    value: m
+                        .payload()
+                        .map(|p| String::from_utf8_lossy(p).into_owned())
+                        .unwrap_or_default(),
                 });
                 last = Instant::now();
             }

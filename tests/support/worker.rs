@@ -20,8 +20,14 @@ pub fn worker_properties(dir: &Path, port: u16, extra: &[(&str, &str)]) -> PathB
     let bootstrap = bootstrap();
     let mut pairs: Vec<(&str, &str)> = vec![
         ("bootstrap.servers", &bootstrap),
-        ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
-        ("value.converter", "org.apache.kafka.connect.storage.StringConverter"),
+        (
+            "key.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        ),
+        (
+            "value.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        ),
         ("offset.storage.file.filename", offsets.to_str().unwrap()),
         ("offset.flush.interval.ms", "500"),
         ("listeners", &listeners),
@@ -58,13 +64,20 @@ impl Worker {
             .arg("standalone")
             .arg(worker)
             .args(connectors)
-            .env("RUST_LOG", std::env::var("FERRY_TEST_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("FERRY_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(err)
             .spawn()
             .expect("start ferry");
-        Worker { child: Some(child), port, log }
+        Worker {
+            child: Some(child),
+            port,
+            log,
+        }
     }
 
     /// A fresh free port for a worker.
@@ -88,7 +101,10 @@ impl Worker {
     /// SIGTERM, then waits up to `timeout` for the exit status.
     pub fn terminate(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let mut c = self.child.take()?;
-        let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(c.id().to_string())
+            .status();
         let start = Instant::now();
         while start.elapsed() < timeout {
             if let Ok(Some(status)) = c.try_wait() {

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use ferry_api::sink::PartitionOffsets;
 use ferry_api::{
     ConfigDef, ConfigKey, ConfigType, ConnectError, ConnectResult, Connector, ConnectorContext,
-    Importance, PropertyMap, SinkConnector, SinkRecord, SinkTask, SinkTaskContext,
-    Validator, Value,
+    Importance, PropertyMap, SinkConnector, SinkRecord, SinkTask, SinkTaskContext, Validator,
+    Value,
 };
 use tokio::io::{AsyncWriteExt, BufWriter};
 
@@ -170,7 +170,9 @@ mod tests {
         let mut props = PropertyMap::new();
         props.insert("file".into(), path.to_str().unwrap().into());
         let mut task = FileSinkTask::default();
-        task.start(SinkTaskContext::new("c", 0), &props).await.unwrap();
+        task.start(SinkTaskContext::new("c", 0), &props)
+            .await
+            .unwrap();
         task.put(&[record(0, "a".into()), record(1, Value::Int32(7))])
             .await
             .unwrap();

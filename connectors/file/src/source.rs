@@ -261,10 +261,16 @@ mod tests {
         let first = task.poll().await.unwrap();
         assert_eq!(values(&first), ["a", "bb"]);
         assert_eq!(first[1].source_offset["position"], 6);
-        assert_eq!(first[0].source_partition["filename"], path.to_str().unwrap());
+        assert_eq!(
+            first[0].source_partition["filename"],
+            path.to_str().unwrap()
+        );
         let second = task.poll().await.unwrap();
         assert_eq!(values(&second), ["ccc"]);
-        assert!(task.poll().await.unwrap().is_empty(), "partial line held back");
+        assert!(
+            task.poll().await.unwrap().is_empty(),
+            "partial line held back"
+        );
         std::fs::OpenOptions::new()
             .append(true)
             .open(&path)

@@ -10,6 +10,8 @@ use crate::error::ConnectResult;
 /// value) of records.
 pub trait Converter: Send + Sync {
     /// Serializes a value. `None` means a Kafka null (e.g. a tombstone).
+    /// (Named after Kafka's `fromConnectData`.)
+    #[allow(clippy::wrong_self_convention)]
     fn from_connect(
         &self,
         topic: &str,

@@ -35,7 +35,9 @@ pub use config::{
     ConfigDef, ConfigError, ConfigErrors, ConfigKey, ConfigType, ConfigValue, Importance,
     ParsedConfig, Password, Validator,
 };
-pub use connector::{Connector, ConnectorContext, ConnectorRuntime, SinkConnector, SourceConnector};
+pub use connector::{
+    Connector, ConnectorContext, ConnectorRuntime, SinkConnector, SourceConnector,
+};
 pub use convert::Converter;
 pub use data::{Decimal, Field, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
 pub use error::{ConnectError, ConnectResult};

@@ -27,14 +27,21 @@ pub fn main_with_plugins(plugins: Vec<ConnectorPlugin>) -> ExitCode {
             crate::logging::init();
             let worker = PathBuf::from(&args[1]);
             let connectors: Vec<PathBuf> = args[2..].iter().map(PathBuf::from).collect();
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("ferry: cannot start the async runtime: {e}");
                     return ExitCode::FAILURE;
                 }
             };
-            match runtime.block_on(crate::worker::run_standalone(&worker, &connectors, registry)) {
+            match runtime.block_on(crate::worker::run_standalone(
+                &worker,
+                &connectors,
+                registry,
+            )) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!(error = %e, "worker failed");

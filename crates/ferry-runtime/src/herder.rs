@@ -15,7 +15,10 @@ use crate::config::ConfigProviders;
 use crate::error::RuntimeError;
 use crate::plugins::PluginRegistry;
 use crate::status::{ConnectorStatus, State, TaskStatus};
-use crate::task::{run_sink_task, run_source_task, supervise, RecordCodec, TaskFactory, TaskId, TaskSpec, WorkerServices};
+use crate::task::{
+    run_sink_task, run_source_task, supervise, RecordCodec, TaskFactory, TaskId, TaskSpec,
+    WorkerServices,
+};
 
 /// A connector instance of either kind.
 enum Instance {
@@ -51,7 +54,8 @@ impl ConnectorRuntime for StandaloneConnectorRuntime {
 
     fn raise_error(&self, error: ConnectError) {
         tracing::error!(connector = %self.name, error = %error.full_message(), "connector failed");
-        self.status.set_connector_state(&self.name, State::Failed, Some(error.full_message()));
+        self.status
+            .set_connector_state(&self.name, State::Failed, Some(error.full_message()));
     }
 }
 
@@ -70,7 +74,11 @@ pub fn redacted(def: &ConfigDef, props: &PropertyMap) -> PropertyMap {
     props
         .iter()
         .map(|(k, v)| {
-            let shown = if is_secret(def, k) { Password::HIDDEN.to_string() } else { v.clone() };
+            let shown = if is_secret(def, k) {
+                Password::HIDDEN.to_string()
+            } else {
+                v.clone()
+            };
             (k.clone(), shown)
         })
         .collect()
@@ -88,9 +96,20 @@ pub struct StandaloneHerder {
 
 impl StandaloneHerder {
     /// A herder with no connectors.
-    pub fn new(services: Arc<WorkerServices>, plugins: PluginRegistry, providers: ConfigProviders) -> Self {
+    pub fn new(
+        services: Arc<WorkerServices>,
+        plugins: PluginRegistry,
+        providers: ConfigProviders,
+    ) -> Self {
         let (shutdown, _) = watch::channel(false);
-        StandaloneHerder { services, plugins, providers, shutdown, tasks: JoinSet::new(), started: Vec::new() }
+        StandaloneHerder {
+            services,
+            plugins,
+            providers,
+            shutdown,
+            tasks: JoinSet::new(),
+            started: Vec::new(),
+        }
     }
 
     /// The plugins this herder can run.
@@ -101,17 +120,27 @@ impl StandaloneHerder {
     /// Resolves config providers and validates everything about a connector
     /// configuration, reporting every problem at once.
     pub fn prepare(&self, raw: PropertyMap) -> Result<PreparedConnector, RuntimeError> {
-        let subject = format!("connector {}", raw.get("name").map(String::as_str).unwrap_or("<unnamed>"));
-        let invalid = |errors: ConfigErrors| RuntimeError::InvalidConfig { subject: subject.clone(), errors };
+        let subject = format!(
+            "connector {}",
+            raw.get("name").map(String::as_str).unwrap_or("<unnamed>")
+        );
+        let invalid = |errors: ConfigErrors| RuntimeError::InvalidConfig {
+            subject: subject.clone(),
+            errors,
+        };
         let props = self.providers.resolve(&raw).map_err(invalid)?;
         let class = props.get("connector.class").cloned().unwrap_or_default();
         let plugin = match self.plugins.find(&class) {
             Some(p) => *p,
             None if class.is_empty() => {
                 // Let the common-key validation report the missing class with the rest.
-                let errors = ConnectorConfig::from_props(props, ConnectorKind::Source, &self.services.worker.props)
-                    .err()
-                    .unwrap_or_default();
+                let errors = ConnectorConfig::from_props(
+                    props,
+                    ConnectorKind::Source,
+                    &self.services.worker.props,
+                )
+                .err()
+                .unwrap_or_default();
                 return Err(invalid(errors));
             }
             None => {
@@ -123,8 +152,14 @@ impl StandaloneHerder {
             }
         };
         let (kind, instance) = match plugin.factory {
-            ConnectorFactory::Source(f) => (ConnectorKind::Source, Instance::Source(Arc::new(Mutex::new(f())))),
-            ConnectorFactory::Sink(f) => (ConnectorKind::Sink, Instance::Sink(Arc::new(Mutex::new(f())))),
+            ConnectorFactory::Source(f) => (
+                ConnectorKind::Source,
+                Instance::Source(Arc::new(Mutex::new(f()))),
+            ),
+            ConnectorFactory::Sink(f) => (
+                ConnectorKind::Sink,
+                Instance::Sink(Arc::new(Mutex::new(f()))),
+            ),
         };
         let (connector_errors, def) = match &instance {
             Instance::Source(c) => {
@@ -148,49 +183,83 @@ impl StandaloneHerder {
         }
         errors.into_result().map_err(invalid)?;
         let config = common.map_err(invalid)?;
-        Ok(PreparedConnector { shown_config: redacted(&def, &raw), config, plugin, instance })
+        Ok(PreparedConnector {
+            shown_config: redacted(&def, &raw),
+            config,
+            plugin,
+            instance,
+        })
     }
 
     /// Starts a prepared connector and its tasks.
     pub async fn start(&mut self, prepared: PreparedConnector) -> Result<(), RuntimeError> {
-        let PreparedConnector { config, plugin, instance, shown_config } = prepared;
+        let PreparedConnector {
+            config,
+            plugin,
+            instance,
+            shown_config,
+        } = prepared;
         let name = config.name.clone();
         let status = &self.services.status;
-        status.add_connector(&name, ConnectorStatus {
-            kind: plugin.kind(),
-            state: State::Unassigned,
-            trace: None,
-            config: shown_config,
-            tasks: Default::default(),
+        status.add_connector(
+            &name,
+            ConnectorStatus {
+                kind: plugin.kind(),
+                state: State::Unassigned,
+                trace: None,
+                config: shown_config,
+                tasks: Default::default(),
+            },
+        );
+        let runtime = Arc::new(StandaloneConnectorRuntime {
+            name: name.clone(),
+            status: status.clone(),
         });
-        let runtime = Arc::new(StandaloneConnectorRuntime { name: name.clone(), status: status.clone() });
         let ctx = ConnectorContext::new(&name, runtime);
         let task_configs = match &instance {
             Instance::Source(c) => {
                 let mut c = c.lock().await;
-                c.start(ctx, &config.props).await.and_then(|_| c.task_configs(config.tasks_max))
+                c.start(ctx, &config.props)
+                    .await
+                    .and_then(|_| c.task_configs(config.tasks_max))
             }
             Instance::Sink(c) => {
                 let mut c = c.lock().await;
-                c.start(ctx, &config.props).await.and_then(|_| c.task_configs(config.tasks_max))
+                c.start(ctx, &config.props)
+                    .await
+                    .and_then(|_| c.task_configs(config.tasks_max))
             }
         };
         let task_configs = match task_configs {
             Ok(t) => t,
             Err(e) => {
                 status.set_connector_state(&name, State::Failed, Some(e.full_message()));
-                return Err(RuntimeError::connect(format!("starting connector {name}"), e));
+                return Err(RuntimeError::connect(
+                    format!("starting connector {name}"),
+                    e,
+                ));
             }
         };
         status.set_connector_state(&name, State::Running, None);
         tracing::info!(connector = %name, class = plugin.class, tasks = task_configs.len(), "connector started");
         for (n, task_props) in task_configs.into_iter().take(config.tasks_max).enumerate() {
-            let id = TaskId { connector: name.clone(), task: n as u32 };
+            let id = TaskId {
+                connector: name.clone(),
+                task: n as u32,
+            };
             let task_props = match &instance {
                 Instance::Sink(_) => crate::task::sink_task_props(&task_props, &config.props),
                 Instance::Source(_) => task_props,
             };
-            status.add_task(&name, id.task, TaskStatus { state: State::Unassigned, trace: None, config: redacted(&ConfigDef::new(), &task_props) });
+            status.add_task(
+                &name,
+                id.task,
+                TaskStatus {
+                    state: State::Unassigned,
+                    trace: None,
+                    config: redacted(&ConfigDef::new(), &task_props),
+                },
+            );
             let spec = TaskSpec {
                 id: id.clone(),
                 connector_props: config.props.clone(),
@@ -199,7 +268,13 @@ impl StandaloneHerder {
             };
             let factory = self.task_factory(&instance, spec);
             let services = Arc::clone(&self.services);
-            self.tasks.spawn(supervise(id, config.restart, services, factory, self.shutdown.subscribe()));
+            self.tasks.spawn(supervise(
+                id,
+                config.restart,
+                services,
+                factory,
+                self.shutdown.subscribe(),
+            ));
         }
         self.started.push((name, instance));
         Ok(())
@@ -249,7 +324,9 @@ impl StandaloneHerder {
             if let Err(e) = result {
                 tracing::warn!(connector = %name, error = %e.full_message(), "connector stop failed");
             }
-            self.services.status.set_connector_state(&name, State::Stopped, None);
+            self.services
+                .status
+                .set_connector_state(&name, State::Stopped, None);
         }
     }
 }

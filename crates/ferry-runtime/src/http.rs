@@ -29,7 +29,11 @@ pub struct HttpState {
 
 /// Kafka Connect's error body.
 fn error(status: StatusCode, message: String) -> Response {
-    (status, Json(json!({"error_code": status.as_u16(), "message": message}))).into_response()
+    (
+        status,
+        Json(json!({"error_code": status.as_u16(), "message": message})),
+    )
+        .into_response()
 }
 
 fn not_found(name: &str) -> Response {
@@ -54,7 +58,9 @@ pub fn router(state: HttpState) -> Router {
 }
 
 async fn root() -> Json<Value> {
-    Json(json!({"version": env!("CARGO_PKG_VERSION"), "commit": "ferry", "kafka_cluster_id": Value::Null}))
+    Json(
+        json!({"version": env!("CARGO_PKG_VERSION"), "commit": "ferry", "kafka_cluster_id": Value::Null}),
+    )
 }
 
 async fn health(State(s): State<HttpState>) -> Response {
@@ -80,7 +86,11 @@ async fn health(State(s): State<HttpState>) -> Response {
 }
 
 async fn metrics(State(s): State<HttpState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+        .into_response()
 }
 
 fn status_json(name: &str, c: &ConnectorStatus, worker_id: &str) -> Value {
@@ -103,13 +113,24 @@ fn status_json(name: &str, c: &ConnectorStatus, worker_id: &str) -> Value {
 }
 
 fn info_json(name: &str, c: &ConnectorStatus) -> Value {
-    let tasks: Vec<Value> = c.tasks.keys().map(|n| json!({"connector": name, "task": n})).collect();
+    let tasks: Vec<Value> = c
+        .tasks
+        .keys()
+        .map(|n| json!({"connector": name, "task": n}))
+        .collect();
     json!({"name": name, "config": c.config, "tasks": tasks, "type": c.kind})
 }
 
-async fn list_connectors(State(s): State<HttpState>, Query(q): Query<Vec<(String, String)>>) -> Json<Value> {
+async fn list_connectors(
+    State(s): State<HttpState>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Json<Value> {
     let all = s.status.all();
-    let expand: Vec<&str> = q.iter().filter(|(k, _)| k == "expand").map(|(_, v)| v.as_str()).collect();
+    let expand: Vec<&str> = q
+        .iter()
+        .filter(|(k, _)| k == "expand")
+        .map(|(_, v)| v.as_str())
+        .collect();
     if expand.is_empty() {
         return Json(json!(all.keys().collect::<Vec<_>>()));
     }
@@ -162,7 +183,10 @@ async fn connector_tasks(State(s): State<HttpState>, Path(name): Path<String>) -
     }
 }
 
-async fn task_status(State(s): State<HttpState>, Path((name, task)): Path<(String, u32)>) -> Response {
+async fn task_status(
+    State(s): State<HttpState>,
+    Path((name, task)): Path<(String, u32)>,
+) -> Response {
     let Some(c) = s.status.connector(&name) else {
         return not_found(&name);
     };
@@ -174,7 +198,10 @@ async fn task_status(State(s): State<HttpState>, Path((name, task)): Path<(Strin
             }
             Json(v).into_response()
         }
-        None => error(StatusCode::NOT_FOUND, format!("Task {name}-{task} not found")),
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!("Task {name}-{task} not found"),
+        ),
     }
 }
 
@@ -210,8 +237,13 @@ mod tests {
     #[test]
     fn listener_urls_parse_like_kafka_connect() {
         assert_eq!(listener_address("http://:8083").unwrap(), "0.0.0.0:8083");
-        assert_eq!(listener_address("http://127.0.0.1:9000/").unwrap(), "127.0.0.1:9000");
-        assert!(listener_address("https://x:1").unwrap_err().contains("only http://"));
+        assert_eq!(
+            listener_address("http://127.0.0.1:9000/").unwrap(),
+            "127.0.0.1:9000"
+        );
+        assert!(listener_address("https://x:1")
+            .unwrap_err()
+            .contains("only http://"));
         assert!(listener_address("http://x").is_err());
     }
 }

@@ -20,7 +20,10 @@ use ferry_api::{ConfigError, ConfigErrors};
 pub fn load_worker(path: &Path) -> Result<(WorkerConfig, ConfigProviders), RuntimeError> {
     let raw = load_worker_file(path)?;
     let providers = ConfigProviders::from_worker_props(&raw)?;
-    let invalid = |errors| RuntimeError::InvalidConfig { subject: format!("worker ({})", path.display()), errors };
+    let invalid = |errors| RuntimeError::InvalidConfig {
+        subject: format!("worker ({})", path.display()),
+        errors,
+    };
     let props = providers.resolve_worker(&raw).map_err(invalid)?;
     let worker = WorkerConfig::from_props(props).map_err(invalid)?;
     Ok((worker, providers))
@@ -33,10 +36,18 @@ pub async fn run_standalone(
     plugins: PluginRegistry,
 ) -> Result<(), RuntimeError> {
     let (worker, providers) = load_worker(worker_file)?;
-    let offsets_file = worker.offset_storage_file.clone().ok_or_else(|| RuntimeError::InvalidConfig {
-        subject: format!("worker ({})", worker_file.display()),
-        errors: ConfigErrors::single(ConfigError::new(OFFSET_STORAGE_FILE, None, "is required in standalone mode (where source offsets are stored)")),
-    })?;
+    let offsets_file =
+        worker
+            .offset_storage_file
+            .clone()
+            .ok_or_else(|| RuntimeError::InvalidConfig {
+                subject: format!("worker ({})", worker_file.display()),
+                errors: ConfigErrors::single(ConfigError::new(
+                    OFFSET_STORAGE_FILE,
+                    None,
+                    "is required in standalone mode (where source offsets are stored)",
+                )),
+            })?;
     let offsets = FileOffsetStore::open(&offsets_file)?;
     let services = Arc::new(WorkerServices {
         worker,
@@ -50,7 +61,10 @@ pub async fn run_standalone(
     let mut prepared = Vec::new();
     let mut failures = Vec::new();
     for file in connector_files {
-        match load_connector_file(file).map_err(RuntimeError::from).and_then(|raw| herder.prepare(raw)) {
+        match load_connector_file(file)
+            .map_err(RuntimeError::from)
+            .and_then(|raw| herder.prepare(raw))
+        {
             Ok(p) => prepared.push(p),
             Err(e) => failures.push(format!("{}: {e}", file.display())),
         }
@@ -58,11 +72,17 @@ pub async fn run_standalone(
     let mut names = std::collections::HashSet::new();
     for p in &prepared {
         if !names.insert(p.name().to_string()) {
-            failures.push(format!("connector name {:?} is used by more than one file", p.name()));
+            failures.push(format!(
+                "connector name {:?} is used by more than one file",
+                p.name()
+            ));
         }
     }
     if !failures.is_empty() {
-        return Err(RuntimeError::Worker(format!("cannot start: {}", failures.join("\n  "))));
+        return Err(RuntimeError::Worker(format!(
+            "cannot start: {}",
+            failures.join("\n  ")
+        )));
     }
 
     let http = HttpState {
@@ -76,8 +96,14 @@ pub async fn run_standalone(
         let address = listener_address(listener).map_err(RuntimeError::Worker)?;
         let socket = tokio::net::TcpListener::bind(&address)
             .await
-            .map_err(|source| RuntimeError::Listen { address: address.clone(), source })?;
-        let local = socket.local_addr().map(|a| a.to_string()).unwrap_or(address);
+            .map_err(|source| RuntimeError::Listen {
+                address: address.clone(),
+                source,
+            })?;
+        let local = socket
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or(address);
         tracing::info!(address = %local, "REST, /metrics and /health listening");
         let mut state = http.clone();
         state.worker_id = local;

@@ -7,9 +7,17 @@ use std::time::Instant;
 use crate::bail;
 use crate::error::{Context, Result};
 
-/// The workspace root (two levels above this crate's manifest).
+/// The workspace root, two levels above this crate's manifest.
+///
+/// Prefers the `CARGO_MANIFEST_DIR` that `cargo run` sets at run time over
+/// the one compiled in: clones sharing one `CARGO_TARGET_DIR` share the
+/// xtask binary too, and each must act on its own checkout.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.join("../../Cargo.toml").exists())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .ancestors()
         .nth(2)
         .expect("crates/xtask lives two levels below the workspace root")

@@ -414,7 +414,11 @@ mod tests {
 
     fn def() -> ConfigDef {
         ConfigDef::new()
-            .define(ConfigKey::new("file", ConfigType::String).required().doc("the file"))
+            .define(
+                ConfigKey::new("file", ConfigType::String)
+                    .required()
+                    .doc("the file"),
+            )
             .define(
                 ConfigKey::new("batch.size", ConfigType::Int)
                     .default_value("2000")
@@ -433,7 +437,11 @@ mod tests {
     #[test]
     fn defaults_apply_and_types_parse() {
         let p = def()
-            .parse(&props(&[("file", "x"), ("flag", "TRUE"), ("topics", " a, b ,")]))
+            .parse(&props(&[
+                ("file", "x"),
+                ("flag", "TRUE"),
+                ("topics", " a, b ,"),
+            ]))
             .unwrap();
         assert_eq!(p.string("file"), Some("x"));
         assert_eq!(p.int("batch.size"), Some(2000));
@@ -445,14 +453,24 @@ mod tests {
     #[test]
     fn every_problem_is_reported_at_once() {
         let errs = def()
-            .parse(&props(&[("batch.size", "0"), ("mode", "c"), ("flag", "yes")]))
+            .parse(&props(&[
+                ("batch.size", "0"),
+                ("mode", "c"),
+                ("flag", "yes"),
+            ]))
             .unwrap_err();
         let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["file", "batch.size", "mode", "flag"]);
         let text = errs.to_string();
         assert!(text.starts_with("4 problems"), "{text}");
-        assert!(text.contains("batch.size = \"0\": must be at least 1"), "{text}");
-        assert!(text.contains("mode = \"c\": must be one of [a, b]"), "{text}");
+        assert!(
+            text.contains("batch.size = \"0\": must be at least 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("mode = \"c\": must be one of [a, b]"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -93,10 +93,7 @@ mod tests {
     fn password_never_prints() {
         let p = Password::new("s3cret");
         assert_eq!(format!("{p} {p:?}"), "[hidden] [hidden]");
-        assert_eq!(
-            ConfigValue::Password(p.clone()).to_string(),
-            "[hidden]"
-        );
+        assert_eq!(ConfigValue::Password(p.clone()).to_string(), "[hidden]");
         assert!(!format!("{:?}", ConfigValue::Password(p.clone())).contains("s3cret"));
         assert_eq!(p.expose(), "s3cret");
     }

@@ -72,7 +72,11 @@ impl fmt::Display for Decimal {
         let digits = self.unscaled.magnitude().to_string();
         let sign = if negative { "-" } else { "" };
         if self.scale <= 0 {
-            let zeros = if digits == "0" { 0 } else { (-self.scale) as usize };
+            let zeros = if digits == "0" {
+                0
+            } else {
+                (-self.scale) as usize
+            };
             return write!(f, "{sign}{digits}{}", "0".repeat(zeros));
         }
         let scale = self.scale as usize;
@@ -167,7 +171,10 @@ mod tests {
     fn rescale_refuses_to_drop_digits() {
         let d = Decimal::new(1234, 2);
         assert_eq!(d.rescale(4).unwrap(), Decimal::new(123400, 4));
-        assert_eq!(Decimal::new(1200, 2).rescale(0).unwrap(), Decimal::new(12, 0));
+        assert_eq!(
+            Decimal::new(1200, 2).rescale(0).unwrap(),
+            Decimal::new(12, 0)
+        );
         assert!(d.rescale(1).is_none());
     }
 }

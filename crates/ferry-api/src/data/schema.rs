@@ -58,7 +58,10 @@ impl SchemaType {
 
     /// Whether the type is primitive (not ARRAY, MAP or STRUCT).
     pub fn is_primitive(self) -> bool {
-        !matches!(self, SchemaType::Array | SchemaType::Map | SchemaType::Struct)
+        !matches!(
+            self,
+            SchemaType::Array | SchemaType::Map | SchemaType::Struct
+        )
     }
 }
 
@@ -206,7 +209,9 @@ pub mod logical {
 
     /// A builder for a Timestamp schema.
     pub fn timestamp() -> SchemaBuilder {
-        SchemaBuilder::new(SchemaType::Int64).name(TIMESTAMP).version(1)
+        SchemaBuilder::new(SchemaType::Int64)
+            .name(TIMESTAMP)
+            .version(1)
     }
 }
 

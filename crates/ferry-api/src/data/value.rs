@@ -198,7 +198,8 @@ impl Struct {
     /// # Panics
     /// If the schema has no such field — a programming error in a connector.
     pub fn with(mut self, name: &str, value: impl Into<Value>) -> Self {
-        self.put(name, value).expect("field exists in struct schema");
+        self.put(name, value)
+            .expect("field exists in struct schema");
         self
     }
 
@@ -263,7 +264,9 @@ mod tests {
 
     #[test]
     fn put_unknown_field_is_an_error() {
-        let schema = SchemaBuilder::struct_().field("id", Schema::int32()).build();
+        let schema = SchemaBuilder::struct_()
+            .field("id", Schema::int32())
+            .build();
         let mut s = Struct::new(schema);
         let err = s.put("nope", 1).unwrap_err();
         assert!(err.to_string().contains("nope"));
@@ -271,7 +274,9 @@ mod tests {
 
     #[test]
     fn from_values_checks_arity() {
-        let schema = SchemaBuilder::struct_().field("id", Schema::int32()).build();
+        let schema = SchemaBuilder::struct_()
+            .field("id", Schema::int32())
+            .build();
         assert!(Struct::from_values(schema, vec![]).is_err());
     }
 }

@@ -135,17 +135,31 @@ impl ConnectorConfig {
         let parsed = def.parse(&merged);
         let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
         let subscription = if kind == ConnectorKind::Sink {
-            let topics: Vec<String> = parsed.as_ref().map(|p| p.list(TOPICS).to_vec()).unwrap_or_default();
-            let regex = props.get(TOPICS_REGEX).map(|s| s.trim().to_string()).unwrap_or_default();
+            let topics: Vec<String> = parsed
+                .as_ref()
+                .map(|p| p.list(TOPICS).to_vec())
+                .unwrap_or_default();
+            let regex = props
+                .get(TOPICS_REGEX)
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default();
             match (topics.is_empty(), regex.is_empty()) {
                 (false, true) => Some(Subscription::Topics(topics)),
                 (true, false) => Some(Subscription::Regex(regex)),
                 (true, true) => {
-                    errors.push(ConfigError::new(TOPICS, None, "a sink connector needs topics or topics.regex"));
+                    errors.push(ConfigError::new(
+                        TOPICS,
+                        None,
+                        "a sink connector needs topics or topics.regex",
+                    ));
                     None
                 }
                 (false, false) => {
-                    errors.push(ConfigError::new(TOPICS_REGEX, Some(&regex), "topics and topics.regex are mutually exclusive; set only one"));
+                    errors.push(ConfigError::new(
+                        TOPICS_REGEX,
+                        Some(&regex),
+                        "topics and topics.regex are mutually exclusive; set only one",
+                    ));
                     None
                 }
             }
@@ -156,7 +170,10 @@ impl ConnectorConfig {
         let parsed = parsed.map_err(|_| errors)?;
         Ok(ConnectorConfig {
             name: parsed.string(NAME).unwrap_or_default().to_string(),
-            class: parsed.string(CONNECTOR_CLASS).unwrap_or_default().to_string(),
+            class: parsed
+                .string(CONNECTOR_CLASS)
+                .unwrap_or_default()
+                .to_string(),
             tasks_max: parsed.int(TASKS_MAX).unwrap_or(1).max(1) as usize,
             subscription,
             restart: RestartPolicy::from_parsed(&parsed),
@@ -170,29 +187,43 @@ mod tests {
     use super::*;
 
     fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn sink_needs_exactly_one_subscription() {
         let base = [("name", "s"), ("connector.class", "FileStreamSink")];
-        let none = ConnectorConfig::from_props(props(&base), ConnectorKind::Sink, &PropertyMap::new()).unwrap_err();
+        let none =
+            ConnectorConfig::from_props(props(&base), ConnectorKind::Sink, &PropertyMap::new())
+                .unwrap_err();
         assert_eq!(none.0[0].key, "topics");
         let mut both = props(&base);
         both.insert("topics".into(), "a".into());
         both.insert("topics.regex".into(), "a.*".into());
-        let err = ConnectorConfig::from_props(both, ConnectorKind::Sink, &PropertyMap::new()).unwrap_err();
+        let err = ConnectorConfig::from_props(both, ConnectorKind::Sink, &PropertyMap::new())
+            .unwrap_err();
         assert_eq!(err.0[0].key, "topics.regex");
         let mut ok = props(&base);
         ok.insert("topics".into(), "a, b".into());
-        let cfg = ConnectorConfig::from_props(ok, ConnectorKind::Sink, &PropertyMap::new()).unwrap();
-        assert_eq!(cfg.subscription, Some(Subscription::Topics(vec!["a".into(), "b".into()])));
+        let cfg =
+            ConnectorConfig::from_props(ok, ConnectorKind::Sink, &PropertyMap::new()).unwrap();
+        assert_eq!(
+            cfg.subscription,
+            Some(Subscription::Topics(vec!["a".into(), "b".into()]))
+        );
     }
 
     #[test]
     fn several_bad_common_keys_are_reported_together() {
         let errs = ConnectorConfig::from_props(
-            props(&[("connector.class", "X"), ("tasks.max", "0"), ("errors.tolerance", "all")]),
+            props(&[
+                ("connector.class", "X"),
+                ("tasks.max", "0"),
+                ("errors.tolerance", "all"),
+            ]),
             ConnectorKind::Source,
             &PropertyMap::new(),
         )
@@ -205,7 +236,8 @@ mod tests {
     fn restart_policy_falls_back_to_worker_then_connector_overrides() {
         let worker = props(&[("ferry.task.restart.on.failure", "false")]);
         let base = [("name", "s"), ("connector.class", "X")];
-        let cfg = ConnectorConfig::from_props(props(&base), ConnectorKind::Source, &worker).unwrap();
+        let cfg =
+            ConnectorConfig::from_props(props(&base), ConnectorKind::Source, &worker).unwrap();
         assert!(!cfg.restart.enabled);
         let mut own = props(&base);
         own.insert("ferry.task.restart.on.failure".into(), "true".into());

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use ferry_api::{ConfigDef, ConfigErrors, ConfigKey, ConfigType, Importance, ParsedConfig, PropertyMap, Validator};
+use ferry_api::{
+    ConfigDef, ConfigErrors, ConfigKey, ConfigType, Importance, ParsedConfig, PropertyMap,
+    Validator,
+};
 
 /// Key: Kafka bootstrap servers.
 pub const BOOTSTRAP_SERVERS: &str = "bootstrap.servers";
@@ -159,7 +162,10 @@ mod tests {
     use super::*;
 
     fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]

@@ -72,7 +72,12 @@ impl FileOffsetStore {
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => return Err(OffsetStoreError::Io { path: shown, source }),
+            Err(source) => {
+                return Err(OffsetStoreError::Io {
+                    path: shown,
+                    source,
+                })
+            }
         }
         Ok(Arc::new(FileOffsetStore {
             path,

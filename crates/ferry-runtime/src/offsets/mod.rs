@@ -41,14 +41,18 @@ pub trait OffsetStore: Send + Sync {
     fn get(&self, connector: &str, partition: &OffsetMap) -> Option<OffsetMap>;
 
     /// Stores offsets; they are durable when this returns `Ok`.
-    async fn put(&self, connector: &str, positions: &[SourcePosition])
-        -> Result<(), OffsetStoreError>;
+    async fn put(
+        &self,
+        connector: &str,
+        positions: &[SourcePosition],
+    ) -> Result<(), OffsetStoreError>;
 }
 
 /// The canonical text of a source partition, used as a map key.
 pub fn partition_key(partition: &OffsetMap) -> String {
     // serde_json::Map keeps insertion order; sort so that equal maps match.
-    let sorted: std::collections::BTreeMap<&String, &serde_json::Value> = partition.iter().collect();
+    let sorted: std::collections::BTreeMap<&String, &serde_json::Value> =
+        partition.iter().collect();
     serde_json::to_string(&sorted).unwrap_or_default()
 }
 

@@ -23,10 +23,21 @@ pub struct RecordCodec {
 
 /// The converter class and settings for `side` (`key.converter`, ...): the
 /// connector's if it sets the class, else the worker's (Kafka's rule).
-fn pick(side: &str, connector: &PropertyMap, worker: &PropertyMap, default: &str) -> (String, PropertyMap) {
+fn pick(
+    side: &str,
+    connector: &PropertyMap,
+    worker: &PropertyMap,
+    default: &str,
+) -> (String, PropertyMap) {
     let (source, class) = match connector.get(side) {
         Some(c) => (connector, c.clone()),
-        None => (worker, worker.get(side).cloned().unwrap_or_else(|| default.to_string())),
+        None => (
+            worker,
+            worker
+                .get(side)
+                .cloned()
+                .unwrap_or_else(|| default.to_string()),
+        ),
     };
     let prefix = format!("{side}.");
     let settings = source
@@ -38,16 +49,45 @@ fn pick(side: &str, connector: &PropertyMap, worker: &PropertyMap, default: &str
 
 impl RecordCodec {
     /// Builds the converters for a connector; every problem is reported.
-    pub fn for_connector(worker: &WorkerConfig, connector: &PropertyMap) -> Result<Self, ConfigErrors> {
+    pub fn for_connector(
+        worker: &WorkerConfig,
+        connector: &PropertyMap,
+    ) -> Result<Self, ConfigErrors> {
         let mut errors = ConfigErrors::default();
-        let (key_class, key_props) = pick("key.converter", connector, &worker.props, &worker.key_converter);
-        let (value_class, value_props) = pick("value.converter", connector, &worker.props, &worker.value_converter);
-        let (header_class, header_props) = pick("header.converter", connector, &worker.props, &worker.header_converter);
-        let key = converter_for("key.converter", &key_class, &key_props, true).map_err(|e| errors.push(e)).ok();
-        let value = converter_for("value.converter", &value_class, &value_props, false).map_err(|e| errors.push(e)).ok();
-        let header = header_converter_for("header.converter", &header_class, &header_props).map_err(|e| errors.push(e)).ok();
+        let (key_class, key_props) = pick(
+            "key.converter",
+            connector,
+            &worker.props,
+            &worker.key_converter,
+        );
+        let (value_class, value_props) = pick(
+            "value.converter",
+            connector,
+            &worker.props,
+            &worker.value_converter,
+        );
+        let (header_class, header_props) = pick(
+            "header.converter",
+            connector,
+            &worker.props,
+            &worker.header_converter,
+        );
+        let key = converter_for("key.converter", &key_class, &key_props, true)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let value = converter_for("value.converter", &value_class, &value_props, false)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let header = header_converter_for("header.converter", &header_class, &header_props)
+            .map_err(|e| errors.push(e))
+            .ok();
         match (key, value, header) {
-            (Some(key), Some(value), Some(header)) => Ok(RecordCodec { key, value, header, classes: (key_class, value_class) }),
+            (Some(key), Some(value), Some(header)) => Ok(RecordCodec {
+                key,
+                value,
+                header,
+                classes: (key_class, value_class),
+            }),
             _ => Err(errors),
         }
     }

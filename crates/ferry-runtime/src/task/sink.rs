@@ -13,7 +13,9 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use tokio::sync::{mpsc, watch};
 
 use super::codec::RecordCodec;
-use super::sink_fetcher::{consumer_context, offsets_list, FetchCommand, FetchEvent, Fetcher, SinkConsumer};
+use super::sink_fetcher::{
+    consumer_context, offsets_list, FetchCommand, FetchEvent, Fetcher, SinkConsumer,
+};
 use super::{TaskSpec, WorkerServices};
 use crate::config::client::{client_config, ClientRole};
 use crate::config::connector::Subscription;
@@ -33,11 +35,17 @@ pub fn sink_group_id(connector: &str) -> String {
 }
 
 fn consumer_settings(services: &WorkerServices, spec: &TaskSpec) -> (rdkafka::ClientConfig, usize) {
-    let settings = client_config(&services.worker.props, ClientRole::Consumer, &spec.connector_props);
+    let settings = client_config(
+        &services.worker.props,
+        ClientRole::Consumer,
+        &spec.connector_props,
+    );
     for w in &settings.warnings {
         tracing::warn!(task = %spec.id, "{w}");
     }
-    let max_batch = settings.max_poll_records().unwrap_or(DEFAULT_MAX_POLL_RECORDS);
+    let max_batch = settings
+        .max_poll_records()
+        .unwrap_or(DEFAULT_MAX_POLL_RECORDS);
     let mut config = settings.to_rdkafka();
     // Kafka Connect forces these for sink tasks (Worker.java).
     config.set("group.id", sink_group_id(&spec.id.connector));
@@ -45,7 +53,10 @@ fn consumer_settings(services: &WorkerServices, spec: &TaskSpec) -> (rdkafka::Cl
     config.set("enable.auto.offset.store", "false");
     config.set("enable.partition.eof", "false");
     // Kafka Connect's consumer defaults (librdkafka reads committed by default).
-    for (key, value) in [("auto.offset.reset", "earliest"), ("isolation.level", "read_uncommitted")] {
+    for (key, value) in [
+        ("auto.offset.reset", "earliest"),
+        ("isolation.level", "read_uncommitted"),
+    ] {
         if config.get(key).is_none() {
             config.set(key, value);
         }
@@ -68,12 +79,20 @@ pub async fn run_sink_task(
 ) -> Result<(), RuntimeError> {
     let id = spec.id.clone();
     let metrics = services.metrics.task(&id.connector, id.task);
-    let codec = RecordCodec::for_connector(&services.worker, &spec.connector_props).map_err(|errors| {
-        RuntimeError::InvalidConfig { subject: format!("connector {}", id.connector), errors }
-    })?;
+    let codec =
+        RecordCodec::for_connector(&services.worker, &spec.connector_props).map_err(|errors| {
+            RuntimeError::InvalidConfig {
+                subject: format!("connector {}", id.connector),
+                errors,
+            }
+        })?;
     let (config, max_batch) = consumer_settings(&services, &spec);
     let (events_tx, mut events) = mpsc::channel(CHANNEL_BATCHES);
-    let context = consumer_context(id.clone(), events_tx.clone(), metrics.sink_record_lag_max.clone());
+    let context = consumer_context(
+        id.clone(),
+        events_tx.clone(),
+        metrics.sink_record_lag_max.clone(),
+    );
     let consumer: Arc<SinkConsumer> = Arc::new(
         config
             .create_with_context(context)
@@ -85,10 +104,18 @@ pub async fn run_sink_task(
             consumer.subscribe(&topics)
         }
         Some(Subscription::Regex(re)) => {
-            let anchored = if re.starts_with('^') { re.clone() } else { format!("^{re}") };
+            let anchored = if re.starts_with('^') {
+                re.clone()
+            } else {
+                format!("^{re}")
+            };
             consumer.subscribe(&[anchored.as_str()])
         }
-        None => return Err(RuntimeError::Worker(format!("sink task {id} has no topics"))),
+        None => {
+            return Err(RuntimeError::Worker(format!(
+                "sink task {id} has no topics"
+            )))
+        }
     }
     .map_err(|e| RuntimeError::kafka(format!("subscribing task {id}"), e))?;
 
@@ -99,7 +126,15 @@ pub async fn run_sink_task(
 
     let (commands_tx, commands_rx) = std_mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
-    let fetcher = Fetcher::new(id.clone(), Arc::clone(&consumer), codec, events_tx, commands_rx, max_batch, Arc::clone(&stop));
+    let fetcher = Fetcher::new(
+        id.clone(),
+        Arc::clone(&consumer),
+        codec,
+        events_tx,
+        commands_rx,
+        max_batch,
+        Arc::clone(&stop),
+    );
     let fetch_thread = std::thread::Builder::new()
         .name(format!("fetch-{id}"))
         .spawn(move || fetcher.run())
@@ -187,7 +222,11 @@ impl SinkLoop<'_> {
         RuntimeError::connect(format!("task {} failed in {doing}", self.spec.id), e)
     }
 
-    async fn handle(&mut self, event: FetchEvent, shutdown: &mut watch::Receiver<bool>) -> Result<(), RuntimeError> {
+    async fn handle(
+        &mut self,
+        event: FetchEvent,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), RuntimeError> {
         match event {
             FetchEvent::Batch(mut records) => {
                 if !self.rewinding.is_empty() {
@@ -199,15 +238,21 @@ impl SinkLoop<'_> {
                 }
                 self.put(&records, shutdown).await?;
                 for r in &records {
-                    self.current.insert(r.original.clone(), r.original_offset + 1);
+                    self.current
+                        .insert(r.original.clone(), r.original_offset + 1);
                 }
                 Ok(())
             }
             FetchEvent::Assigned(partitions) => {
                 self.assignment.extend(partitions.iter().cloned());
                 self.ctx.set_assignment(self.assignment.iter().cloned());
-                self.metrics.partition_count.set(self.assignment.len() as i64);
-                self.task.open(&partitions).await.map_err(|e| self.failed("open", e))
+                self.metrics
+                    .partition_count
+                    .set(self.assignment.len() as i64);
+                self.task
+                    .open(&partitions)
+                    .await
+                    .map_err(|e| self.failed("open", e))
             }
             FetchEvent::Revoked { partitions, reply } => {
                 let revoked: HashSet<&TopicPartition> = partitions.iter().collect();
@@ -215,7 +260,10 @@ impl SinkLoop<'_> {
                     Ok(o) => o,
                     Err(e) => return Err(self.failed("pre_commit", e)),
                 };
-                let to_commit: Vec<(TopicPartition, i64)> = offsets.into_iter().filter(|(tp, _)| revoked.contains(tp)).collect();
+                let to_commit: Vec<(TopicPartition, i64)> = offsets
+                    .into_iter()
+                    .filter(|(tp, _)| revoked.contains(tp))
+                    .collect();
                 let _ = reply.send(to_commit.clone());
                 for (tp, o) in to_commit {
                     self.committed.insert(tp, o);
@@ -228,7 +276,9 @@ impl SinkLoop<'_> {
                     self.rewinding.remove(tp);
                 }
                 self.ctx.set_assignment(self.assignment.iter().cloned());
-                self.metrics.partition_count.set(self.assignment.len() as i64);
+                self.metrics
+                    .partition_count
+                    .set(self.assignment.len() as i64);
                 closed.map_err(|e| self.failed("close", e))
             }
             FetchEvent::Rewound(tp) => {
@@ -240,13 +290,19 @@ impl SinkLoop<'_> {
     }
 
     /// `put` with retries while the task reports retriable errors.
-    async fn put(&mut self, records: &[SinkRecord], shutdown: &mut watch::Receiver<bool>) -> Result<(), RuntimeError> {
+    async fn put(
+        &mut self,
+        records: &[SinkRecord],
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), RuntimeError> {
         let mut backoff = Duration::from_millis(100);
         loop {
             let started = Instant::now();
             match self.task.put(records).await {
                 Ok(()) => {
-                    self.metrics.put_batch_time.observe(started.elapsed().as_secs_f64());
+                    self.metrics
+                        .put_batch_time
+                        .observe(started.elapsed().as_secs_f64());
                     self.metrics.batch_size.observe(records.len() as f64);
                     self.metrics.sink_record_send.inc_by(records.len() as u64);
                     return Ok(());
@@ -307,7 +363,10 @@ impl SinkLoop<'_> {
     /// Commits what `pre_commit` returns. A failed commit is logged and
     /// retried at the next interval, as Kafka Connect does.
     async fn commit(&mut self) -> Result<(), RuntimeError> {
-        let offsets = self.durable_offsets().await.map_err(|e| self.failed("pre_commit", e))?;
+        let offsets = self
+            .durable_offsets()
+            .await
+            .map_err(|e| self.failed("pre_commit", e))?;
         if offsets.is_empty() {
             return Ok(());
         }

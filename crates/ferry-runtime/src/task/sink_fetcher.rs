@@ -216,10 +216,12 @@ impl Fetcher {
                     }
                 }
                 Err(e) => {
-                    let _ = self.events.blocking_send(FetchEvent::Failed(ConnectError::with_source(
-                        format!("cannot rewind {tp} to offset {offset}"),
-                        e,
-                    )));
+                    let _ =
+                        self.events
+                            .blocking_send(FetchEvent::Failed(ConnectError::with_source(
+                                format!("cannot rewind {tp} to offset {offset}"),
+                                e,
+                            )));
                     return false;
                 }
             }
@@ -324,6 +326,13 @@ fn is_fatal(e: &KafkaError) -> bool {
     use rdkafka::types::RDKafkaErrorCode as C;
     matches!(
         e.rdkafka_error_code(),
-        Some(C::Fatal | C::InvalidConfig | C::Authentication | C::SaslAuthenticationFailed | C::TopicAuthorizationFailed | C::GroupAuthorizationFailed)
+        Some(
+            C::Fatal
+                | C::InvalidConfig
+                | C::Authentication
+                | C::SaslAuthenticationFailed
+                | C::TopicAuthorizationFailed
+                | C::GroupAuthorizationFailed
+        )
     )
 }

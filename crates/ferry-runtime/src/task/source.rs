@@ -54,7 +54,11 @@ impl ProducerContext for AckContext {
 type SourceProducer = ThreadedProducer<AckContext>;
 
 fn producer_config(services: &WorkerServices, spec: &TaskSpec) -> rdkafka::ClientConfig {
-    let settings = client_config(&services.worker.props, ClientRole::Producer, &spec.connector_props);
+    let settings = client_config(
+        &services.worker.props,
+        ClientRole::Producer,
+        &spec.connector_props,
+    );
     for w in &settings.warnings {
         tracing::warn!(task = %spec.id, "{w}");
     }
@@ -62,7 +66,11 @@ fn producer_config(services: &WorkerServices, spec: &TaskSpec) -> rdkafka::Clien
     // Kafka Connect's source producers never lose or duplicate on retry.
     // murmur2_random places keyed records on the same partitions as Java
     // producers do (librdkafka's default hash differs).
-    for (key, value) in [("enable.idempotence", "true"), ("acks", "all"), ("partitioner", "murmur2_random")] {
+    for (key, value) in [
+        ("enable.idempotence", "true"),
+        ("acks", "all"),
+        ("partitioner", "murmur2_random"),
+    ] {
         if config.get(key).is_none() {
             config.set(key, value);
         }
@@ -82,9 +90,13 @@ pub async fn run_source_task(
 ) -> Result<(), RuntimeError> {
     let id = spec.id.clone();
     let metrics = services.metrics.task(&id.connector, id.task);
-    let codec = RecordCodec::for_connector(&services.worker, &spec.connector_props).map_err(|errors| {
-        RuntimeError::InvalidConfig { subject: format!("connector {}", id.connector), errors }
-    })?;
+    let codec =
+        RecordCodec::for_connector(&services.worker, &spec.connector_props).map_err(|errors| {
+            RuntimeError::InvalidConfig {
+                subject: format!("connector {}", id.connector),
+                errors,
+            }
+        })?;
     let tracker = Arc::new(Mutex::new(AckTracker::default()));
     let context = AckContext {
         tracker: Arc::clone(&tracker),
@@ -95,13 +107,23 @@ pub async fn run_source_task(
         .create_with_context(context)
         .map_err(|e| RuntimeError::kafka(format!("creating the producer of task {id}"), e))?;
 
-    let offsets = Arc::new(ConnectorOffsets::new(&id.connector, Arc::clone(&services.offsets)));
+    let offsets = Arc::new(ConnectorOffsets::new(
+        &id.connector,
+        Arc::clone(&services.offsets),
+    ));
     let ctx = SourceTaskContext::new(&id.connector, id.task, offsets);
     task.start(ctx, &spec.task_props)
         .await
         .map_err(|e| RuntimeError::connect(format!("starting task {id}"), e))?;
 
-    let mut run = SourceLoop { spec: &spec, services: &services, producer, tracker, codec, metrics };
+    let mut run = SourceLoop {
+        spec: &spec,
+        services: &services,
+        producer,
+        tracker,
+        codec,
+        metrics,
+    };
     let result = run.poll_loop(&mut task, &shutdown).await;
 
     // Orderly end: wait for outstanding acknowledgements, store offsets,
@@ -140,7 +162,11 @@ impl SourceLoop<'_> {
         RuntimeError::connect(format!("task {} failed in {doing}", self.spec.id), e)
     }
 
-    async fn poll_loop(&mut self, task: &mut Box<dyn SourceTask>, shutdown: &watch::Receiver<bool>) -> Result<(), RuntimeError> {
+    async fn poll_loop(
+        &mut self,
+        task: &mut Box<dyn SourceTask>,
+        shutdown: &watch::Receiver<bool>,
+    ) -> Result<(), RuntimeError> {
         let interval = self.services.worker.offset_flush_interval;
         let mut last_flush = Instant::now();
         while !*shutdown.borrow() {
@@ -150,7 +176,9 @@ impl SourceLoop<'_> {
             let started = Instant::now();
             let records = task.poll().await.map_err(|e| self.failed("poll", e))?;
             if !records.is_empty() {
-                self.metrics.poll_batch_time.observe(started.elapsed().as_secs_f64());
+                self.metrics
+                    .poll_batch_time
+                    .observe(started.elapsed().as_secs_f64());
                 self.metrics.batch_size.observe(records.len() as f64);
                 self.metrics.source_record_poll.inc_by(records.len() as u64);
                 for record in records {
@@ -168,24 +196,77 @@ impl SourceLoop<'_> {
     }
 
     /// Converts and sends one record, waiting while the producer queue is full.
-    async fn send(&mut self, record: SourceRecord, shutdown: &watch::Receiver<bool>) -> Result<(), RuntimeError> {
+    async fn send(
+        &mut self,
+        record: SourceRecord,
+        shutdown: &watch::Receiver<bool>,
+    ) -> Result<(), RuntimeError> {
         let topic = record.topic.as_str();
-        let where_ = || format!("record for topic {topic} from source partition {}", serde_json::Value::Object(record.source_partition.clone()));
-        let key = self.codec.key.from_connect(topic, record.key_schema.as_ref(), &record.key)
-            .map_err(|e| self.failed("converting", ConnectError::data(format!("cannot convert the key of the {} with {}: {}", where_(), self.codec.classes.0, e.full_message()))))?;
-        let value = self.codec.value.from_connect(topic, record.value_schema.as_ref(), &record.value)
-            .map_err(|e| self.failed("converting", ConnectError::data(format!("cannot convert the value of the {} with {}: {}", where_(), self.codec.classes.1, e.full_message()))))?;
+        let where_ = || {
+            format!(
+                "record for topic {topic} from source partition {}",
+                serde_json::Value::Object(record.source_partition.clone())
+            )
+        };
+        let key = self
+            .codec
+            .key
+            .from_connect(topic, record.key_schema.as_ref(), &record.key)
+            .map_err(|e| {
+                self.failed(
+                    "converting",
+                    ConnectError::data(format!(
+                        "cannot convert the key of the {} with {}: {}",
+                        where_(),
+                        self.codec.classes.0,
+                        e.full_message()
+                    )),
+                )
+            })?;
+        let value = self
+            .codec
+            .value
+            .from_connect(topic, record.value_schema.as_ref(), &record.value)
+            .map_err(|e| {
+                self.failed(
+                    "converting",
+                    ConnectError::data(format!(
+                        "cannot convert the value of the {} with {}: {}",
+                        where_(),
+                        self.codec.classes.1,
+                        e.full_message()
+                    )),
+                )
+            })?;
         let mut headers = None;
         if !record.headers.is_empty() {
             let mut hs = OwnedHeaders::new_with_capacity(record.headers.len());
             for h in record.headers.iter() {
-                let bytes = self.codec.header.from_connect_header(topic, &h.key, h.schema.as_ref(), &h.value)
-                    .map_err(|e| self.failed("converting", ConnectError::data(format!("cannot convert header {:?} of the {}: {}", h.key, where_(), e.full_message()))))?;
-                hs = hs.insert(Header { key: &h.key, value: bytes.as_deref() });
+                let bytes = self
+                    .codec
+                    .header
+                    .from_connect_header(topic, &h.key, h.schema.as_ref(), &h.value)
+                    .map_err(|e| {
+                        self.failed(
+                            "converting",
+                            ConnectError::data(format!(
+                                "cannot convert header {:?} of the {}: {}",
+                                h.key,
+                                where_(),
+                                e.full_message()
+                            )),
+                        )
+                    })?;
+                hs = hs.insert(Header {
+                    key: &h.key,
+                    value: bytes.as_deref(),
+                });
             }
             headers = Some(hs);
         }
-        let token = self.tracker().register(&record.source_partition, record.source_offset.clone());
+        let token = self
+            .tracker()
+            .register(&record.source_partition, record.source_offset.clone());
         let mut message = BaseRecord::with_opaque_to(topic, Box::new(token));
         if let Some(v) = value.as_deref() {
             message = message.payload(v);
@@ -208,12 +289,18 @@ impl SourceLoop<'_> {
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     message = back;
                     if *shutdown.borrow() && self.tracker().failure().is_some() {
-                        return Err(self.failed("producing records", ConnectError::other("producer queue full at shutdown")));
+                        return Err(self.failed(
+                            "producing records",
+                            ConnectError::other("producer queue full at shutdown"),
+                        ));
                     }
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
                 Err((e, _)) => {
-                    return Err(self.failed("producing records", ConnectError::with_source(format!("cannot send the {}", where_()), e)));
+                    return Err(self.failed(
+                        "producing records",
+                        ConnectError::with_source(format!("cannot send the {}", where_()), e),
+                    ));
                 }
             }
         }
@@ -228,7 +315,8 @@ impl SourceLoop<'_> {
         }
         let store = Arc::clone(&self.services.offsets);
         let timeout = self.services.worker.offset_flush_timeout;
-        let stored = tokio::time::timeout(timeout, store.put(&self.spec.id.connector, &positions)).await;
+        let stored =
+            tokio::time::timeout(timeout, store.put(&self.spec.id.connector, &positions)).await;
         match stored {
             Ok(Ok(())) => self.metrics.offset_commit_success.inc(),
             Ok(Err(e)) => {
@@ -239,10 +327,15 @@ impl SourceLoop<'_> {
             Err(_) => {
                 self.metrics.offset_commit_failure.inc();
                 self.requeue(positions);
-                return Err(RuntimeError::Worker(format!("offset flush took longer than offset.flush.timeout.ms ({} ms)", timeout.as_millis())));
+                return Err(RuntimeError::Worker(format!(
+                    "offset flush took longer than offset.flush.timeout.ms ({} ms)",
+                    timeout.as_millis()
+                )));
             }
         }
-        task.commit(&positions).await.map_err(|e| self.failed("commit", e))
+        task.commit(&positions)
+            .await
+            .map_err(|e| self.failed("commit", e))
     }
 
     /// Puts offsets that could not be stored back, unless newer ones exist.

@@ -61,7 +61,11 @@ pub async fn supervise(
             let _ = shutdown.changed().await;
             return;
         }
-        failures = if started.elapsed() >= HEALTHY_RUN { 1 } else { failures + 1 };
+        failures = if started.elapsed() >= HEALTHY_RUN {
+            1
+        } else {
+            failures + 1
+        };
         let delay = policy.backoff(failures);
         tracing::warn!(task = %id, attempt = failures, delay_ms = delay.as_millis() as u64, "restarting failed task");
         status.set_task_state(&id.connector, id.task, State::Restarting, Some(trace));

@@ -104,17 +104,32 @@ impl Daemon {
                 return Ok(());
             }
             State::NotAnswering(pid) => {
-                println!(
-                    "[{name}] pid {pid} is running but not answering on port {}; waiting",
-                    self.port
-                );
-                if process::wait_until(Duration::from_secs(15), Duration::from_millis(250), || {
-                    Ok(probe())
-                })? {
-                    println!("[{name}] running (pid {pid}, port {})", self.port);
-                    return Ok(());
+                let same_command = process::cmdline(pid).is_some_and(|argv| argv == argv_of(cmd));
+                if !same_command && process::port_open(self.port) {
+                    bail!(
+                        "[{name}] port {} is taken by another program (xtask's {name} runs as pid {pid} \
+                         with other settings); stop it or choose another port with {}",
+                        self.port,
+                        self.port_var
+                    );
                 }
-                println!("[{name}] still not answering; restarting it");
+                if same_command {
+                    println!(
+                        "[{name}] pid {pid} is running but not answering on port {}; waiting",
+                        self.port
+                    );
+                    if process::wait_until(
+                        Duration::from_secs(15),
+                        Duration::from_millis(250),
+                        || Ok(probe()),
+                    )? {
+                        println!("[{name}] running (pid {pid}, port {})", self.port);
+                        return Ok(());
+                    }
+                    println!("[{name}] still not answering; restarting it");
+                } else {
+                    println!("[{name}] pid {pid} runs with other settings; restarting it");
+                }
                 process::terminate(pid, true, Duration::from_secs(10))?;
                 let _ = fs::remove_file(&self.pid_file);
             }
@@ -219,4 +234,12 @@ impl Daemon {
             State::Stopped => "stopped".into(),
         }
     }
+}
+
+/// `cmd`'s program and arguments as strings, as `/proc/<pid>/cmdline` shows them.
+fn argv_of(cmd: &Command) -> Vec<String> {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
 }

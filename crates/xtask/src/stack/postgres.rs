@@ -4,9 +4,10 @@
 //!
 //! initdb refuses to run as root, so as root every server tool runs as the
 //! `postgres` OS user and the data lives where that user can reach it
-//! (`/var/tmp/ferry-stack/pgdata`; `$FERRY_CACHE` is usually under 0700
-//! `/root`). As any other user the data lives in `$FERRY_CACHE/stack/pgdata`.
-//! `$FERRY_PG_DATA` overrides the location.
+//! (`/var/tmp/ferry-stack/pgdata-<port>`; `$FERRY_CACHE` is usually under
+//! 0700 `/root`). As any other user the data lives in
+//! `$FERRY_CACHE/stack/pgdata-<port>`. `$FERRY_PG_DATA` overrides the
+//! location. The port in the name keeps stacks on other ports apart.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -40,28 +41,36 @@ struct Cluster {
 /// then makes sure the `ferry` role and database exist.
 pub fn up(stack: &Stack) -> Result<()> {
     let pg = Cluster::locate(stack, true)?;
+    let running = pg.is_running();
+    let ready = running && pg.is_ready();
+    if !ready && process::port_open(pg.port) {
+        bail!(
+            "[postgres] port {} is taken by another program; stop it or choose another port with FERRY_PG_PORT",
+            pg.port
+        );
+    }
+    if !ready && pg.log.exists() {
+        // Keep the previous run's log as postgres.log.1.
+        let _ = fs::rename(&pg.log, pg.log.with_extension("log.1"));
+    }
     pg.init()?;
     pg.write_config()?;
-    if pg.is_running() {
-        if pg.is_ready() {
-            println!("[postgres] already running (port {})", pg.port);
-        } else {
+    let state = match (running, ready) {
+        (true, true) => "already running",
+        (true, false) => {
             println!(
                 "[postgres] running but not answering on port {}; restarting",
                 pg.port
             );
             pg.stop()?;
             pg.start()?;
+            "up"
         }
-    } else {
-        if process::port_open(pg.port) {
-            bail!(
-                "[postgres] port {} is taken by another program; stop it or choose another port with FERRY_PG_PORT",
-                pg.port
-            );
+        (false, _) => {
+            pg.start()?;
+            "up"
         }
-        pg.start()?;
-    }
+    };
     pg.ensure_role_and_db()?;
     let wal_level = process::run(Command::new(pg.tool("psql")).args([
         "-X",
@@ -74,7 +83,7 @@ pub fn up(stack: &Stack) -> Result<()> {
     ]))
     .context("[postgres] logging in as ferry over TCP")?;
     println!(
-        "[postgres] up (port {}, user {PG_USER}, db {PG_DB}, wal_level={})",
+        "[postgres] {state} (port {}, user {PG_USER}, db {PG_DB}, wal_level={})",
         pg.port,
         wal_level.trim()
     );
@@ -146,8 +155,10 @@ impl Cluster {
         };
         let data = match std::env::var_os("FERRY_PG_DATA") {
             Some(dir) if !dir.is_empty() => crate::env::absolute(Path::new(&dir))?,
-            _ if stack.is_root => PathBuf::from("/var/tmp/ferry-stack/pgdata"),
-            _ => stack.state.join("pgdata"),
+            _ if stack.is_root => {
+                PathBuf::from(format!("/var/tmp/ferry-stack/pgdata-{}", stack.pg_port))
+            }
+            _ => stack.state.join(format!("pgdata-{}", stack.pg_port)),
         };
         Ok(Cluster {
             bin,
@@ -271,9 +282,6 @@ impl Cluster {
 
     /// `pg_ctl start -w`, server output appended to our log.
     fn start(&self) -> Result<()> {
-        if self.log.exists() {
-            let _ = fs::rename(&self.log, self.log.with_extension("log.1"));
-        }
         println!(
             "[postgres] starting on port {} (log: {})",
             self.port,
