@@ -21,6 +21,7 @@ struct SinkContextState {
     pending_resume: Vec<TopicPartition>,
     rewinds: HashMap<TopicPartition, i64>,
     commit_requested: bool,
+    committed: HashMap<TopicPartition, i64>,
 }
 
 /// What the task asked of the runtime since the runtime last looked.
@@ -105,6 +106,19 @@ impl SinkTaskContext {
         self.state().rewinds.insert(partition, offset);
     }
 
+    /// The offset committed in Kafka for an assigned partition when it was
+    /// assigned (the next offset to read), if the group had one. Set before
+    /// [`SinkTask::open`] is called, so a task can reconcile its external
+    /// state (e.g. objects written but not yet committed) with Kafka's.
+    pub fn committed_offset(&self, partition: &TopicPartition) -> Option<i64> {
+        self.state().committed.get(partition).copied()
+    }
+
+    /// Runtime side: records the committed offsets of newly assigned partitions.
+    pub fn set_committed_offsets(&self, offsets: impl IntoIterator<Item = (TopicPartition, i64)>) {
+        self.state().committed.extend(offsets);
+    }
+
     /// Asks the runtime to commit offsets soon, without waiting for
     /// `offset.flush.interval.ms`.
     pub fn request_commit(&self) {
@@ -117,6 +131,7 @@ impl SinkTaskContext {
         s.assignment = partitions.into_iter().collect();
         let assignment = s.assignment.clone();
         s.paused.retain(|tp| assignment.contains(tp));
+        s.committed.retain(|tp, _| assignment.contains(tp));
     }
 
     /// Runtime side: takes the task's pending requests.
