@@ -14,6 +14,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use super::process;
 use crate::bail;
@@ -42,7 +43,11 @@ struct Cluster {
 pub fn up(stack: &Stack) -> Result<()> {
     let pg = Cluster::locate(stack, true)?;
     let running = pg.is_running();
-    let ready = running && pg.is_ready();
+    // A server that is still starting (or recovering) gets a moment.
+    let ready = running
+        && process::wait_until(Duration::from_secs(15), Duration::from_millis(250), || {
+            Ok(pg.is_ready())
+        })?;
     if !ready && process::port_open(pg.port) {
         bail!(
             "[postgres] port {} is taken by another program; stop it or choose another port with FERRY_PG_PORT",
