@@ -125,3 +125,45 @@ fn invalid_json_record_fails_the_sink_task_naming_its_offset() {
         "no record after the bad one was written: {lines:?}"
     );
 }
+
+#[test]
+fn failed_task_is_restarted_with_backoff_and_reports_its_error() {
+    let dir = test_dir();
+    let topic = unique("restart-in");
+    create_topic(&topic, 1);
+    produce(&topic, 0, &[b"not json either"]);
+    let port = Worker::port();
+    let worker_file = worker_properties(
+        dir.path(),
+        port,
+        &[("ferry.task.restart.backoff.initial.ms", "200"), ("ferry.task.restart.backoff.max.ms", "400")],
+    );
+    let name = unique("restart-sink");
+    let connector = dir.path().join("sink.properties");
+    write_properties(&connector, &[
+        ("name", &name),
+        ("connector.class", "FileStreamSink"),
+        ("file", dir.path().join("out.txt").to_str().unwrap()),
+        ("topics", &topic),
+        ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
+        ("value.converter.schemas.enable", "false"),
+    ]);
+    let worker = Worker::start(dir.path(), &worker_file, &[connector], port);
+    // The bad record fails every attempt: the task keeps being restarted,
+    // and its status carries the error in the meantime.
+    wait_for("two automatic restarts", Duration::from_secs(120), || {
+        let (_, metrics) = http_get(port, "/metrics")?;
+        let restarts: f64 = metrics
+            .lines()
+            .find(|l| l.starts_with("ferry_task_restarts_total") && l.contains(&name))?
+            .rsplit(' ')
+            .next()?
+            .parse()
+            .ok()?;
+        (restarts >= 2.0).then_some(())
+    });
+    let (_, body) = http_get(port, &format!("/connectors/{name}/tasks/0/status")).expect("status");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(["RUNNING", "FAILED", "RESTARTING"].contains(&v["state"].as_str().unwrap()), "{body}");
+    assert!(worker.log_text().contains("restarting failed task"), "{}", worker.log_text());
+}

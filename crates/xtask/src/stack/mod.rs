@@ -12,6 +12,7 @@ mod postgres;
 pub mod process;
 mod seaweedfs;
 mod tansu;
+mod tansu_source;
 mod venv;
 
 use std::time::Instant;

@@ -2,6 +2,7 @@
 //!
 //! The binary is built once with `cargo install` into `$FERRY_CACHE` (about
 //! 16 minutes cold on 2 cores) and reused by every clone and CI run after.
+//! It is built from crates.io sources with one fix (see [`tansu_source`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,17 +11,18 @@ use std::time::{Duration, Instant};
 
 use super::daemon::Daemon;
 use super::process;
+use super::tansu_source::{self, PATCH_LEVEL};
 use crate::bail;
 use crate::env::Stack;
 use crate::error::{Context, Result};
 use crate::kafka;
 
 /// The tansu release the stack runs.
-pub const VERSION: &str = "0.6.0";
+pub const VERSION: &str = tansu_source::VERSION;
 
-/// `$FERRY_CACHE/tansu-<version>`: the `cargo install --root`.
+/// `$FERRY_CACHE/tansu-<version>-<patch level>`: the `cargo install --root`.
 fn install_root(stack: &Stack) -> PathBuf {
-    stack.cache.join(format!("tansu-{VERSION}"))
+    stack.cache.join(format!("tansu-{VERSION}-{PATCH_LEVEL}"))
 }
 
 /// The installed `tansu` binary.
@@ -107,9 +109,11 @@ fn ensure_installed(stack: &Stack) -> Result<()> {
         log.display()
     );
     std::fs::create_dir_all(&stack.cache)?;
+    let sources = tansu_source::prepare(&stack.cache.join("tansu-src"), &log)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["install", "tansu", "--version", VERSION, "--locked"])
+    cmd.args(["install", "--locked", "--path"])
+        .arg(&sources)
         .args(["--features", "dynostore"])
         .arg("--root")
         .arg(install_root(stack))
@@ -152,7 +156,7 @@ fn running_installs() -> Vec<u32> {
         argv.first()
             .is_some_and(|a| a == "cargo" || a.ends_with("/cargo"))
             && argv.iter().any(|a| a == "install")
-            && argv.iter().any(|a| a == "tansu")
+            && argv.iter().any(|a| a.contains("tansu"))
     })
 }
 
