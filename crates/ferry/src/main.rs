@@ -4,5 +4,6 @@
 fn main() -> std::process::ExitCode {
     let mut plugins = Vec::new();
     plugins.extend(ferry_connector_file::plugins());
+    plugins.push(ferry_connector_s3_sink::plugin());
     ferry_runtime::cli::main_with_plugins(plugins)
 }
