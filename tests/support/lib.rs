@@ -5,6 +5,8 @@
 //! (`cargo xtask test` does that and exports the addresses).
 
 pub mod kafka;
+pub mod pg;
+pub mod s3;
 pub mod worker;
 
 use std::path::PathBuf;

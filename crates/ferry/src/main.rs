@@ -4,6 +4,7 @@
 fn main() -> std::process::ExitCode {
     let mut plugins = Vec::new();
     plugins.extend(ferry_connector_file::plugins());
+    plugins.push(ferry_connector_postgres_cdc::plugin());
     plugins.push(ferry_connector_s3_sink::plugin());
     ferry_runtime::cli::main_with_plugins(plugins)
 }

@@ -1,0 +1,42 @@
+//! # PostgreSQL CDC source — Debezium-compatible change events
+//!
+//! A drop-in replacement for Debezium's `PostgresConnector`: it streams
+//! row changes from PostgreSQL's logical replication (`pgoutput`) into
+//! Kafka with Debezium 3.x's topics, keys, envelopes, schemas and offsets.
+//!
+//! * [`config`]: Debezium's configuration keys and defaults.
+//! * [`types`]: PostgreSQL types → Connect schemas and values.
+//! * [`envelope`]: key/value/envelope schemas and the `source` block.
+//! * [`snapshot`] and [`producer`]: the initial snapshot and the stream.
+//! * [`offsets`]: Debezium's offset shape; resume and confirmation rules.
+//!
+//! See `connectors/postgres-cdc/README.md` for the user's guide.
+
+pub mod catalog;
+pub mod config;
+pub mod envelope;
+pub mod errors;
+pub mod filters;
+pub mod offsets;
+pub mod producer;
+pub mod setup;
+pub mod snapshot;
+pub mod task;
+pub mod types;
+
+use ferry_api::{ConnectorFactory, ConnectorPlugin};
+
+/// The plugin: `io.debezium.connector.postgresql.PostgresConnector`
+/// (also `PostgresConnector`, `Postgres`, `ferry.postgres.PostgresCdcSource`).
+pub fn plugin() -> ConnectorPlugin {
+    ConnectorPlugin {
+        class: "io.debezium.connector.postgresql.PostgresConnector",
+        aliases: &[
+            "ferry.postgres.PostgresCdcSource",
+            "PostgresCdcSource",
+            "postgres-cdc",
+        ],
+        version: env!("CARGO_PKG_VERSION"),
+        factory: ConnectorFactory::Source(|| Box::new(task::PostgresConnector::default())),
+    }
+}

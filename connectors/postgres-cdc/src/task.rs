@@ -1,0 +1,209 @@
+//! The connector (one task: a replication slot has one reader) and its task.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ferry_api::{
+    ConfigDef, ConfigErrors, ConnectError, ConnectResult, Connector, ConnectorContext, OffsetMap,
+    PropertyMap, SourceConnector, SourcePosition, SourceRecord, SourceTask, SourceTaskContext,
+};
+use pg_walstream::CancellationToken;
+use tokio::sync::{mpsc, watch};
+
+use crate::config::{config_def, PgConfig};
+use crate::offsets::{flushable_lsn, resume_from};
+use crate::producer::{Item, Producer};
+use crate::setup;
+
+/// The connector.
+#[derive(Debug, Default)]
+pub struct PostgresConnector {
+    props: PropertyMap,
+}
+
+#[async_trait]
+impl Connector for PostgresConnector {
+    fn version(&self) -> String {
+        env!("CARGO_PKG_VERSION").to_string()
+    }
+
+    fn config_def(&self) -> ConfigDef {
+        config_def()
+    }
+
+    fn validate(&self, props: &PropertyMap) -> ConfigErrors {
+        match PgConfig::parse(props) {
+            Ok(_) => ConfigErrors::default(),
+            Err(e) => e,
+        }
+    }
+
+    async fn start(&mut self, _ctx: ConnectorContext, props: &PropertyMap) -> ConnectResult<()> {
+        PgConfig::parse(props)?;
+        self.props = props.clone();
+        Ok(())
+    }
+
+    fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<PropertyMap>> {
+        // One slot, one reader: always exactly one task, as Debezium.
+        Ok(vec![self.props.clone()])
+    }
+}
+
+impl SourceConnector for PostgresConnector {
+    fn create_task(&self) -> Box<dyn SourceTask> {
+        Box::new(PostgresTask::default())
+    }
+}
+
+/// The task: `poll` drains the producer's queue; `commit` confirms LSNs.
+#[derive(Default)]
+pub struct PostgresTask {
+    cfg: Option<Arc<PgConfig>>,
+    rx: Option<mpsc::Receiver<Item>>,
+    flush: Option<watch::Sender<u64>>,
+    cancel: CancellationToken,
+    producer: Option<tokio::task::JoinHandle<()>>,
+    partition: OffsetMap,
+    failed: Option<ConnectError>,
+    done: bool,
+}
+
+#[async_trait]
+impl SourceTask for PostgresTask {
+    async fn start(&mut self, ctx: SourceTaskContext, props: &PropertyMap) -> ConnectResult<()> {
+        let cfg = Arc::new(PgConfig::parse(props)?);
+        self.partition = crate::offsets::partition(&cfg.topic_prefix);
+        let stored = ctx.offset_reader().offset(&self.partition);
+        let resume = resume_from(stored.as_ref());
+        tracing::info!(prefix = %cfg.topic_prefix, slot = %cfg.slot_name, ?resume, "PostgreSQL CDC task starting");
+        let client = setup::connect(&cfg).await?;
+        setup::preflight(&client, &cfg).await?;
+        setup::ensure_publication(&client, &cfg).await?;
+        // A slot still held by a previous worker (e.g. after kill -9) is
+        // released once PostgreSQL notices; wait a little before refusing.
+        let mut waited = Duration::ZERO;
+        loop {
+            match setup::slot_state(&client, &cfg.slot_name).await? {
+                Some(s) if s.active_pid.is_some() && waited < Duration::from_secs(15) => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    waited += Duration::from_millis(500);
+                }
+                Some(s) => {
+                    setup::check_slot(&cfg, &s).map_err(|e| ConnectError::other(e.to_string()))?;
+                    break;
+                }
+                None => break,
+            }
+        }
+        let (tx, rx) = mpsc::channel(cfg.max_queue_size);
+        let (flush_tx, flush_rx) = watch::channel(0u64);
+        self.cancel = CancellationToken::new();
+        let producer = Producer::new(cfg.clone(), client, tx, flush_rx, self.cancel.clone());
+        self.producer = Some(tokio::spawn(producer.run(resume)));
+        self.rx = Some(rx);
+        self.flush = Some(flush_tx);
+        self.cfg = Some(cfg);
+        Ok(())
+    }
+
+    async fn poll(&mut self) -> ConnectResult<Vec<SourceRecord>> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
+        let cfg = self
+            .cfg
+            .clone()
+            .ok_or_else(|| ConnectError::other("task not started"))?;
+        let Some(rx) = self.rx.as_mut() else {
+            return Ok(Vec::new());
+        };
+        if self.done {
+            tokio::time::sleep(cfg.poll_interval).await;
+            return Ok(Vec::new());
+        }
+        let mut items = Vec::with_capacity(cfg.max_batch_size.min(4096));
+        if let Ok(0) = tokio::time::timeout(
+            cfg.poll_interval,
+            rx.recv_many(&mut items, cfg.max_batch_size),
+        )
+        .await
+        {
+            // The producer is gone without a word: treat as a failure.
+            self.done = true;
+            return Err(ConnectError::retriable(
+                "the PostgreSQL reader stopped unexpectedly",
+            ));
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Item::Record(r) => out.push(r),
+                Item::Failed(e) => {
+                    if out.is_empty() {
+                        return Err(*e);
+                    }
+                    self.failed = Some(*e);
+                    break;
+                }
+                Item::Done => {
+                    tracing::info!("snapshot.mode=initial_only: the snapshot is complete; no changes are streamed");
+                    self.done = true;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn commit(&mut self, stored: &[SourcePosition]) -> ConnectResult<()> {
+        let Some(flush) = &self.flush else {
+            return Ok(());
+        };
+        for p in stored {
+            if p.partition != self.partition {
+                continue;
+            }
+            if let Some(lsn) = flushable_lsn(&p.offset) {
+                flush.send_if_modified(|cur| {
+                    if lsn > *cur {
+                        *cur = lsn;
+                        true
+                    } else {
+                        false
+                    }
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        self.cancel.cancel();
+        self.rx = None;
+        if let Some(h) = self.producer.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), h).await;
+        }
+        if let Some(cfg) = &self.cfg {
+            if cfg.slot_drop_on_stop {
+                if let Ok(client) = setup::connect(cfg).await {
+                    for _ in 0..20 {
+                        match setup::slot_state(&client, &cfg.slot_name).await {
+                            Ok(Some(s)) if s.active_pid.is_some() => {
+                                tokio::time::sleep(Duration::from_millis(250)).await
+                            }
+                            Ok(Some(_)) => {
+                                if let Err(e) = setup::drop_slot(&client, &cfg.slot_name).await {
+                                    tracing::warn!(error = %e, "cannot drop the replication slot");
+                                }
+                                break;
+                            }
+                            _ => break,
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
