@@ -218,3 +218,113 @@ fn snapshot_then_changes_in_debezium_shape() {
     );
     w.terminate(Duration::from_secs(20));
 }
+
+/// A wrong password and a slot held by another client fail the task with
+/// an error naming the setting, and leave no slot or publication behind.
+#[test]
+fn bad_input_gives_actionable_errors() {
+    let f = Fixture::new("bad");
+    exec(&format!(
+        "CREATE SCHEMA {}; CREATE TABLE {}.t (id int PRIMARY KEY);",
+        f.schema, f.schema
+    ));
+    let dir = test_dir();
+    let port = Worker::port();
+    let worker = worker_properties(dir.path(), port, &[]);
+    let conn = connector_properties(
+        dir.path(),
+        "pg-bad-password",
+        &[
+            ("topic.prefix", &f.prefix),
+            ("slot.name", &f.slot),
+            ("publication.name", &f.publication),
+            ("database.password", "definitely-wrong"),
+        ],
+    );
+    let mut w = Worker::start(dir.path(), &worker, &[conn], port);
+    let log = wait_for("the password error", Duration::from_secs(30), || {
+        let log = w.log_text();
+        log.contains("database.password").then_some(log)
+    });
+    assert!(log.contains("password"), "{log}");
+    assert!(
+        !log.contains("definitely-wrong"),
+        "the password leaked into the log"
+    );
+    w.terminate(Duration::from_secs(10));
+    assert_eq!(confirmed_flush(&f.slot), None, "no slot was created");
+
+    // A slot streamed by another client.
+    let mut holder = ferry_tests::pg::client();
+    holder
+        .execute(
+            "SELECT pg_create_logical_replication_slot($1, 'pgoutput')",
+            &[&f.slot],
+        )
+        .unwrap();
+    exec(&format!(
+        "CREATE PUBLICATION {} FOR ALL TABLES",
+        f.publication
+    ));
+    let (host, port_s, user, password, db) = ferry_tests::pg::coordinates();
+    let walsender = std::process::Command::new("pg_recvlogical")
+        .args([
+            "-h",
+            &host,
+            "-p",
+            &port_s,
+            "-U",
+            &user,
+            "-d",
+            &db,
+            "--slot",
+            &f.slot,
+            "--start",
+            "-f",
+            "/dev/null",
+            "-o",
+            "proto_version=1",
+            "-o",
+            &format!("publication_names={}", f.publication),
+        ])
+        .env("PGPASSWORD", &password)
+        .spawn();
+    if walsender.is_ok() {
+        wait_for(
+            "the other client to hold the slot",
+            Duration::from_secs(20),
+            || {
+                let active: bool = holder
+                    .query_one(
+                        "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
+                        &[&f.slot],
+                    )
+                    .ok()?
+                    .get(0);
+                active.then_some(())
+            },
+        );
+        let conn = connector_properties(
+            dir.path(),
+            "pg-slot-busy",
+            &[
+                ("topic.prefix", &f.prefix),
+                ("slot.name", &f.slot),
+                ("publication.name", &f.publication),
+            ],
+        );
+        let port = Worker::port();
+        let worker = worker_properties(dir.path(), port, &[]);
+        let mut w = Worker::start(dir.path(), &worker, &[conn], port);
+        let log = wait_for("the slot-in-use error", Duration::from_secs(60), || {
+            let log = w.log_text();
+            log.contains("is in use by another client").then_some(log)
+        });
+        assert!(log.contains("slot.name"), "{log}");
+        w.terminate(Duration::from_secs(10));
+    }
+    if let Ok(mut child) = walsender {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
