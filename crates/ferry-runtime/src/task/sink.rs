@@ -246,7 +246,12 @@ impl SinkLoop<'_> {
             FetchEvent::Assigned(partitions) => {
                 self.assignment.extend(partitions.iter().cloned());
                 self.ctx.set_assignment(self.assignment.iter().cloned());
-                let committed = committed_offsets(Arc::clone(&self.consumer), &partitions, self.spec.id.to_string()).await?;
+                let committed = committed_offsets(
+                    Arc::clone(&self.consumer),
+                    &partitions,
+                    self.spec.id.to_string(),
+                )
+                .await?;
                 self.committed.extend(committed.iter().cloned());
                 self.ctx.set_committed_offsets(committed);
                 self.metrics
@@ -394,15 +399,25 @@ impl SinkLoop<'_> {
 }
 
 /// The group's committed offsets of newly assigned partitions.
-async fn committed_offsets(consumer: Arc<SinkConsumer>, partitions: &[TopicPartition], task: String) -> Result<Vec<(TopicPartition, i64)>, RuntimeError> {
+async fn committed_offsets(
+    consumer: Arc<SinkConsumer>,
+    partitions: &[TopicPartition],
+    task: String,
+) -> Result<Vec<(TopicPartition, i64)>, RuntimeError> {
     let mut tpl = rdkafka::TopicPartitionList::new();
     for tp in partitions {
         tpl.add_partition(&tp.topic, tp.partition);
     }
-    let committed = tokio::task::spawn_blocking(move || consumer.committed_offsets(tpl, Duration::from_secs(30)))
-        .await
-        .map_err(|e| RuntimeError::Worker(format!("committed-offsets lookup of task {task} failed: {e}")))?
-        .map_err(|e| RuntimeError::kafka(format!("reading the committed offsets of task {task}"), e))?;
+    let committed = tokio::task::spawn_blocking(move || {
+        consumer.committed_offsets(tpl, Duration::from_secs(30))
+    })
+    .await
+    .map_err(|e| {
+        RuntimeError::Worker(format!(
+            "committed-offsets lookup of task {task} failed: {e}"
+        ))
+    })?
+    .map_err(|e| RuntimeError::kafka(format!("reading the committed offsets of task {task}"), e))?;
     Ok(committed
         .elements()
         .iter()

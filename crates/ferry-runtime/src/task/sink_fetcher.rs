@@ -61,6 +61,15 @@ pub(crate) fn partitions_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
         .collect()
 }
 
+/// `topic-0, topic-1` for logs.
+pub(crate) fn display_partitions(partitions: &[TopicPartition]) -> String {
+    partitions
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn offsets_list(offsets: &[(TopicPartition, i64)]) -> TopicPartitionList {
     let mut tpl = TopicPartitionList::with_capacity(offsets.len());
     for (tp, offset) in offsets {
@@ -93,7 +102,7 @@ impl ConsumerContext for SinkConsumerContext {
         if partitions.is_empty() {
             return;
         }
-        tracing::info!(task = %self.id, ?partitions, "partitions revoked");
+        tracing::info!(task = %self.id, partitions = %display_partitions(&partitions), "partitions revoked");
         let (reply, answer) = std_mpsc::sync_channel(1);
         if self
             .events
@@ -117,7 +126,7 @@ impl ConsumerContext for SinkConsumerContext {
         match rebalance {
             Rebalance::Assign(tpl) => {
                 let partitions = partitions_of(tpl);
-                tracing::info!(task = %self.id, ?partitions, "partitions assigned");
+                tracing::info!(task = %self.id, partitions = %display_partitions(&partitions), "partitions assigned");
                 let _ = self.events.blocking_send(FetchEvent::Assigned(partitions));
             }
             Rebalance::Error(e) => tracing::warn!(task = %self.id, error = %e, "rebalance error"),

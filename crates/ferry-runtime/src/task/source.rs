@@ -182,7 +182,7 @@ impl SourceLoop<'_> {
                 self.metrics.batch_size.observe(records.len() as f64);
                 self.metrics.source_record_poll.inc_by(records.len() as u64);
                 for record in records {
-                    self.send(record, shutdown).await?;
+                    self.send(record).await?;
                 }
             }
             if last_flush.elapsed() >= interval {
@@ -196,11 +196,7 @@ impl SourceLoop<'_> {
     }
 
     /// Converts and sends one record, waiting while the producer queue is full.
-    async fn send(
-        &mut self,
-        record: SourceRecord,
-        shutdown: &watch::Receiver<bool>,
-    ) -> Result<(), RuntimeError> {
+    async fn send(&mut self, record: SourceRecord) -> Result<(), RuntimeError> {
         let topic = record.topic.as_str();
         let where_ = || {
             format!(
@@ -288,11 +284,10 @@ impl SourceLoop<'_> {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     message = back;
-                    if *shutdown.borrow() && self.tracker().failure().is_some() {
-                        return Err(self.failed(
-                            "producing records",
-                            ConnectError::other("producer queue full at shutdown"),
-                        ));
+                    // The queue drains as Kafka acknowledges; a delivery
+                    // failure means it never will.
+                    if let Some(reason) = self.tracker().failure().map(str::to_string) {
+                        return Err(self.failed("producing records", ConnectError::other(reason)));
                     }
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
