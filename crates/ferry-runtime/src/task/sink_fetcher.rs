@@ -103,6 +103,11 @@ impl ConsumerContext for SinkConsumerContext {
             return;
         }
         tracing::info!(task = %self.id, partitions = %display_partitions(&partitions), "partitions revoked");
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // Only the fetch thread may wait for the task loop; anywhere
+            // else the loop is gone and committed on its way out.
+            return;
+        }
         let (reply, answer) = std_mpsc::sync_channel(1);
         if self
             .events
@@ -127,7 +132,9 @@ impl ConsumerContext for SinkConsumerContext {
             Rebalance::Assign(tpl) => {
                 let partitions = partitions_of(tpl);
                 tracing::info!(task = %self.id, partitions = %display_partitions(&partitions), "partitions assigned");
-                let _ = self.events.blocking_send(FetchEvent::Assigned(partitions));
+                if tokio::runtime::Handle::try_current().is_err() {
+                    let _ = self.events.blocking_send(FetchEvent::Assigned(partitions));
+                }
             }
             Rebalance::Error(e) => tracing::warn!(task = %self.id, error = %e, "rebalance error"),
             Rebalance::Revoke(_) => {}
