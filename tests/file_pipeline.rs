@@ -271,3 +271,32 @@ fn kill_9_in_the_middle_loses_nothing_and_resumes_from_stored_offsets() {
     let uncommitted = written_before - committed_before as usize;
     assert!(replayed <= uncommitted, "sink replayed {replayed} records; only the {uncommitted} written after its last commit should be");
 }
+
+#[test]
+fn source_creates_its_topic_from_topic_creation_settings() {
+    let dir = test_dir();
+    let topic = unique("created");
+    let input = dir.path().join("in.txt");
+    append_lines(&input, 0..100);
+    let port = Worker::port();
+    let worker_file = worker_properties(dir.path(), port, &[]);
+    let source = dir.path().join("source.properties");
+    write_properties(&source, &[
+        ("name", &unique("creating-source")),
+        ("connector.class", "FileStreamSource"),
+        ("file", input.to_str().unwrap()),
+        ("topic", &topic),
+        ("topic.creation.default.partitions", "2"),
+        ("topic.creation.default.replication.factor", "1"),
+    ]);
+    let mut worker = Worker::start(dir.path(), &worker_file, &[source], port);
+    let records = wait_for("records in the created topic", Duration::from_secs(60), || {
+        let r = read_topic(&topic, 2, 100, Duration::from_secs(2));
+        (r.len() >= 100).then_some(r)
+    });
+    let partitions: HashSet<i32> = records.iter().map(|r| r.partition).collect();
+    assert!(partitions.iter().all(|p| *p < 2), "{partitions:?}");
+    assert!(worker.log_text().contains("created topic"), "{}", worker.log_text());
+    let exit = worker.terminate(Duration::from_secs(30)).expect("stops");
+    assert!(exit.success());
+}

@@ -17,7 +17,7 @@ use crate::plugins::PluginRegistry;
 use crate::status::{ConnectorStatus, State, TaskStatus};
 use crate::task::{
     run_sink_task, run_source_task, supervise, RecordCodec, TaskFactory, TaskId, TaskSpec,
-    WorkerServices,
+    TopicCreation, WorkerServices,
 };
 
 /// A connector instance of either kind.
@@ -180,6 +180,15 @@ impl StandaloneHerder {
         }
         if let Err(codec_errors) = RecordCodec::for_connector(&self.services.worker, &props) {
             errors.0.extend(codec_errors.0);
+        }
+        if kind == ConnectorKind::Source {
+            if let Err(reason) = TopicCreation::from_props(&props, &self.services.worker.props) {
+                errors.push(ferry_api::ConfigError::new(
+                    "topic.creation.*",
+                    None,
+                    reason,
+                ));
+            }
         }
         errors.into_result().map_err(invalid)?;
         let config = common.map_err(invalid)?;

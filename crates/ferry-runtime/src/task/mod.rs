@@ -7,11 +7,13 @@ mod sink;
 mod sink_fetcher;
 mod source;
 mod supervisor;
+mod topic_creation;
 
 pub use codec::RecordCodec;
 pub use sink::{run_sink_task, sink_group_id, sink_task_props};
 pub use source::run_source_task;
 pub use supervisor::{supervise, TaskFactory};
+pub use topic_creation::TopicCreation;
 
 use std::fmt;
 use std::sync::Arc;

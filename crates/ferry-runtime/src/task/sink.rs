@@ -196,8 +196,8 @@ pub async fn run_sink_task(
     }
     stop.store(true, Ordering::Release);
     drop(events); // unblocks the fetch thread if it waits on the channel
-    // Closing a consumer runs rebalance callbacks and blocks: let the last
-    // reference go on a blocking thread, never on a runtime worker.
+                  // Closing a consumer runs rebalance callbacks and blocks: let the last
+                  // reference go on a blocking thread, never on a runtime worker.
     let _ = tokio::task::spawn_blocking(move || {
         drop(consumer);
         fetch_thread.join()

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use super::ack_tracker::{AckToken, AckTracker};
 use super::codec::RecordCodec;
+use super::topic_creation::{TopicCreation, TopicCreator};
 use super::{TaskSpec, WorkerServices};
 use crate::config::client::{client_config, ClientRole};
 use crate::error::RuntimeError;
@@ -107,6 +108,28 @@ pub async fn run_source_task(
         .create_with_context(context)
         .map_err(|e| RuntimeError::kafka(format!("creating the producer of task {id}"), e))?;
 
+    let creator = match TopicCreation::from_props(&spec.connector_props, &services.worker.props) {
+        Ok(Some(rules)) => {
+            let admin = client_config(
+                &services.worker.props,
+                ClientRole::Admin,
+                &spec.connector_props,
+            )
+            .to_rdkafka()
+            .create()
+            .map_err(|e| {
+                RuntimeError::kafka(format!("creating the admin client of task {id}"), e)
+            })?;
+            Some(TopicCreator::new(rules, admin))
+        }
+        Ok(None) => None,
+        Err(reason) => {
+            return Err(RuntimeError::Worker(format!(
+                "connector {}: {reason}",
+                id.connector
+            )))
+        }
+    };
     let offsets = Arc::new(ConnectorOffsets::new(
         &id.connector,
         Arc::clone(&services.offsets),
@@ -123,6 +146,7 @@ pub async fn run_source_task(
         tracker,
         codec,
         metrics,
+        creator,
     };
     let result = run.poll_loop(&mut task, &shutdown).await;
 
@@ -151,6 +175,7 @@ struct SourceLoop<'a> {
     tracker: Arc<Mutex<AckTracker>>,
     codec: RecordCodec,
     metrics: TaskMetrics,
+    creator: Option<TopicCreator>,
 }
 
 impl SourceLoop<'_> {
@@ -197,6 +222,9 @@ impl SourceLoop<'_> {
 
     /// Converts and sends one record, waiting while the producer queue is full.
     async fn send(&mut self, record: SourceRecord) -> Result<(), RuntimeError> {
+        if let Some(creator) = self.creator.as_mut() {
+            creator.ensure(&record.topic).await?;
+        }
         let topic = record.topic.as_str();
         let where_ = || {
             format!(
