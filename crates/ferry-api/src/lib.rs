@@ -26,6 +26,7 @@ pub mod convert;
 pub mod data;
 pub mod error;
 pub mod json;
+pub mod metrics;
 pub mod plugin;
 pub mod record;
 pub mod sink;

@@ -44,6 +44,7 @@ pub struct SinkTaskContext {
     connector: String,
     task_id: u32,
     state: Arc<Mutex<SinkContextState>>,
+    metrics: Arc<dyn crate::metrics::MetricsRegistry>,
 }
 
 impl SinkTaskContext {
@@ -53,7 +54,19 @@ impl SinkTaskContext {
             connector: connector.into(),
             task_id,
             state: Arc::default(),
+            metrics: Arc::new(crate::metrics::NoopMetrics),
         }
+    }
+
+    /// Sets where the task's own metrics go (done by the runtime).
+    pub fn with_metrics(mut self, metrics: Arc<dyn crate::metrics::MetricsRegistry>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Registers the task's own metrics (exported on `/metrics`).
+    pub fn metrics(&self) -> &dyn crate::metrics::MetricsRegistry {
+        self.metrics.as_ref()
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, SinkContextState> {

@@ -34,6 +34,7 @@ pub struct SourceTaskContext {
     connector: String,
     task_id: u32,
     offsets: Arc<dyn OffsetReader>,
+    metrics: Arc<dyn crate::metrics::MetricsRegistry>,
 }
 
 impl SourceTaskContext {
@@ -43,7 +44,19 @@ impl SourceTaskContext {
             connector: connector.into(),
             task_id,
             offsets,
+            metrics: Arc::new(crate::metrics::NoopMetrics),
         }
+    }
+
+    /// Sets where the task's own metrics go (done by the runtime).
+    pub fn with_metrics(mut self, metrics: Arc<dyn crate::metrics::MetricsRegistry>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Registers the task's own metrics (exported on `/metrics`).
+    pub fn metrics(&self) -> &dyn crate::metrics::MetricsRegistry {
+        self.metrics.as_ref()
     }
 
     /// The connector's name.

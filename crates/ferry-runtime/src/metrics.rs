@@ -3,8 +3,12 @@
 //! with `connector` and `task` labels, e.g.
 //! `kafka_connect_sink_task_metrics_sink_record_read_total{connector="s3",task="0"}`.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// All of the worker's metrics.
@@ -26,6 +30,8 @@ pub struct Metrics {
     task_status: IntGaugeVec,
     task_restarts: IntCounterVec,
     record_errors: IntCounterVec,
+    connector_gauges: Arc<Mutex<HashMap<String, GaugeVec>>>,
+    connector_counters: Arc<Mutex<HashMap<String, IntCounterVec>>>,
 }
 
 const LABELS: &[&str] = &["connector", "task"];
@@ -86,6 +92,8 @@ impl Metrics {
             task_status: gauge(&r, "kafka_connect_connector_task_metrics_status", "1 for the task's current state.", &["connector", "task", "state"]),
             task_restarts: counter(&r, "ferry_task_restarts_total", "Automatic restarts of failed tasks."),
             record_errors: counter(&r, "kafka_connect_task_error_metrics_total_record_errors", "Records that failed conversion or processing."),
+            connector_gauges: Arc::default(),
+            connector_counters: Arc::default(),
             registry: r,
         }
     }
@@ -112,6 +120,18 @@ impl Metrics {
         }
     }
 
+    /// The registry a task's connector code registers its own metrics in.
+    pub fn connector_registry(
+        &self,
+        connector: &str,
+        task: u32,
+    ) -> Arc<dyn ferry_api::metrics::MetricsRegistry> {
+        Arc::new(ConnectorMetrics {
+            metrics: self.clone(),
+            labels: [connector.to_string(), task.to_string()],
+        })
+    }
+
     /// Sets the task's state gauge: 1 for `state`, 0 for the others.
     pub fn set_task_state(&self, connector: &str, task: u32, state: &str) {
         let t = task.to_string();
@@ -129,6 +149,96 @@ impl Metrics {
             .encode(&self.registry.gather(), &mut buf)
             .expect("text encoding");
         String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+/// Connector-defined metrics of one task, registered on first use.
+struct ConnectorMetrics {
+    metrics: Metrics,
+    labels: [String; 2],
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+struct GaugeHandle(prometheus::Gauge);
+impl ferry_api::metrics::Gauge for GaugeHandle {
+    fn set(&self, value: f64) {
+        self.0.set(value);
+    }
+}
+
+struct CounterHandle(prometheus::IntCounter);
+impl ferry_api::metrics::Counter for CounterHandle {
+    fn inc_by(&self, value: u64) {
+        self.0.inc_by(value);
+    }
+}
+
+impl ferry_api::metrics::MetricsRegistry for ConnectorMetrics {
+    fn gauge(&self, name: &str, help: &str) -> Arc<dyn ferry_api::metrics::Gauge> {
+        let labels = [self.labels[0].as_str(), self.labels[1].as_str()];
+        let mut gauges = self
+            .metrics
+            .connector_gauges
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(g) = gauges.get(name) {
+            return Arc::new(GaugeHandle(g.with_label_values(&labels)));
+        }
+        let created = valid_name(name)
+            .then(|| GaugeVec::new(Opts::new(name, help), LABELS).ok())
+            .flatten()
+            .filter(|g| self.metrics.registry.register(Box::new(g.clone())).is_ok());
+        match created {
+            Some(g) => {
+                let handle = g.with_label_values(&labels);
+                gauges.insert(name.to_string(), g);
+                Arc::new(GaugeHandle(handle))
+            }
+            None => {
+                tracing::warn!(
+                    metric = name,
+                    "connector metric has an invalid or clashing name; not exported"
+                );
+                Arc::new(ferry_api::metrics::NoopMetrics)
+            }
+        }
+    }
+
+    fn counter(&self, name: &str, help: &str) -> Arc<dyn ferry_api::metrics::Counter> {
+        let labels = [self.labels[0].as_str(), self.labels[1].as_str()];
+        let mut counters = self
+            .metrics
+            .connector_counters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = counters.get(name) {
+            return Arc::new(CounterHandle(c.with_label_values(&labels)));
+        }
+        let created = valid_name(name)
+            .then(|| IntCounterVec::new(Opts::new(name, help), LABELS).ok())
+            .flatten()
+            .filter(|c| self.metrics.registry.register(Box::new(c.clone())).is_ok());
+        match created {
+            Some(c) => {
+                let handle = c.with_label_values(&labels);
+                counters.insert(name.to_string(), c);
+                Arc::new(CounterHandle(handle))
+            }
+            None => {
+                tracing::warn!(
+                    metric = name,
+                    "connector metric has an invalid or clashing name; not exported"
+                );
+                Arc::new(ferry_api::metrics::NoopMetrics)
+            }
+        }
     }
 }
 
@@ -168,5 +278,30 @@ mod tests {
         ), "{text}");
         assert!(text.contains("state=\"running\",task=\"2\"} 1"), "{text}");
         assert!(text.contains("state=\"failed\",task=\"2\"} 0"), "{text}");
+    }
+
+    #[test]
+    fn connector_metrics_are_exported_with_task_labels() {
+        let m = Metrics::new();
+        let a = m.connector_registry("pg", 0);
+        let b = m.connector_registry("pg", 1);
+        a.gauge("ferry_test_lag_bytes", "lag").set(42.0);
+        b.gauge("ferry_test_lag_bytes", "lag").set(7.0);
+        a.counter("ferry_test_events_total", "events").inc_by(3);
+        a.gauge("bad name", "ignored").set(1.0);
+        let text = m.render();
+        assert!(
+            text.contains("ferry_test_lag_bytes{connector=\"pg\",task=\"0\"} 42"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ferry_test_lag_bytes{connector=\"pg\",task=\"1\"} 7"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ferry_test_events_total{connector=\"pg\",task=\"0\"} 3"),
+            "{text}"
+        );
+        assert!(!text.contains("bad name"));
     }
 }

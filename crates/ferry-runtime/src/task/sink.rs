@@ -119,7 +119,8 @@ pub async fn run_sink_task(
     }
     .map_err(|e| RuntimeError::kafka(format!("subscribing task {id}"), e))?;
 
-    let ctx = SinkTaskContext::new(&id.connector, id.task);
+    let ctx = SinkTaskContext::new(&id.connector, id.task)
+        .with_metrics(services.metrics.connector_registry(&id.connector, id.task));
     task.start(ctx.clone(), &spec.task_props)
         .await
         .map_err(|e| RuntimeError::connect(format!("starting task {id}"), e))?;

@@ -134,7 +134,8 @@ pub async fn run_source_task(
         &id.connector,
         Arc::clone(&services.offsets),
     ));
-    let ctx = SourceTaskContext::new(&id.connector, id.task, offsets);
+    let ctx = SourceTaskContext::new(&id.connector, id.task, offsets)
+        .with_metrics(services.metrics.connector_registry(&id.connector, id.task));
     task.start(ctx, &spec.task_props)
         .await
         .map_err(|e| RuntimeError::connect(format!("starting task {id}"), e))?;
