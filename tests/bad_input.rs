@@ -136,18 +136,27 @@ fn failed_task_is_restarted_with_backoff_and_reports_its_error() {
     let worker_file = worker_properties(
         dir.path(),
         port,
-        &[("ferry.task.restart.backoff.initial.ms", "200"), ("ferry.task.restart.backoff.max.ms", "400")],
+        &[
+            ("ferry.task.restart.backoff.initial.ms", "200"),
+            ("ferry.task.restart.backoff.max.ms", "400"),
+        ],
     );
     let name = unique("restart-sink");
     let connector = dir.path().join("sink.properties");
-    write_properties(&connector, &[
-        ("name", &name),
-        ("connector.class", "FileStreamSink"),
-        ("file", dir.path().join("out.txt").to_str().unwrap()),
-        ("topics", &topic),
-        ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
-        ("value.converter.schemas.enable", "false"),
-    ]);
+    write_properties(
+        &connector,
+        &[
+            ("name", &name),
+            ("connector.class", "FileStreamSink"),
+            ("file", dir.path().join("out.txt").to_str().unwrap()),
+            ("topics", &topic),
+            (
+                "value.converter",
+                "org.apache.kafka.connect.json.JsonConverter",
+            ),
+            ("value.converter.schemas.enable", "false"),
+        ],
+    );
     let worker = Worker::start(dir.path(), &worker_file, &[connector], port);
     // The bad record fails every attempt: the task keeps being restarted,
     // and its status carries the error in the meantime.
@@ -164,6 +173,13 @@ fn failed_task_is_restarted_with_backoff_and_reports_its_error() {
     });
     let (_, body) = http_get(port, &format!("/connectors/{name}/tasks/0/status")).expect("status");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert!(["RUNNING", "FAILED", "RESTARTING"].contains(&v["state"].as_str().unwrap()), "{body}");
-    assert!(worker.log_text().contains("restarting failed task"), "{}", worker.log_text());
+    assert!(
+        ["RUNNING", "FAILED", "RESTARTING"].contains(&v["state"].as_str().unwrap()),
+        "{body}"
+    );
+    assert!(
+        worker.log_text().contains("restarting failed task"),
+        "{}",
+        worker.log_text()
+    );
 }

@@ -281,22 +281,33 @@ fn source_creates_its_topic_from_topic_creation_settings() {
     let port = Worker::port();
     let worker_file = worker_properties(dir.path(), port, &[]);
     let source = dir.path().join("source.properties");
-    write_properties(&source, &[
-        ("name", &unique("creating-source")),
-        ("connector.class", "FileStreamSource"),
-        ("file", input.to_str().unwrap()),
-        ("topic", &topic),
-        ("topic.creation.default.partitions", "2"),
-        ("topic.creation.default.replication.factor", "1"),
-    ]);
+    write_properties(
+        &source,
+        &[
+            ("name", &unique("creating-source")),
+            ("connector.class", "FileStreamSource"),
+            ("file", input.to_str().unwrap()),
+            ("topic", &topic),
+            ("topic.creation.default.partitions", "2"),
+            ("topic.creation.default.replication.factor", "1"),
+        ],
+    );
     let mut worker = Worker::start(dir.path(), &worker_file, &[source], port);
-    let records = wait_for("records in the created topic", Duration::from_secs(60), || {
-        let r = read_topic(&topic, 2, 100, Duration::from_secs(2));
-        (r.len() >= 100).then_some(r)
-    });
+    let records = wait_for(
+        "records in the created topic",
+        Duration::from_secs(60),
+        || {
+            let r = read_topic(&topic, 2, 100, Duration::from_secs(2));
+            (r.len() >= 100).then_some(r)
+        },
+    );
     let partitions: HashSet<i32> = records.iter().map(|r| r.partition).collect();
     assert!(partitions.iter().all(|p| *p < 2), "{partitions:?}");
-    assert!(worker.log_text().contains("created topic"), "{}", worker.log_text());
+    assert!(
+        worker.log_text().contains("created topic"),
+        "{}",
+        worker.log_text()
+    );
     let exit = worker.terminate(Duration::from_secs(30)).expect("stops");
     assert!(exit.success());
 }

@@ -25,7 +25,8 @@ pub const VERSION: &str = "0.6.0";
 pub const PATCH_LEVEL: &str = "ferry1";
 
 const BUGGY: &str = "        for offset in offsets.split_off(&offset) {";
-const FIXED: &str = "        // Ferry patch: start at the batch that contains `offset`, as Kafka\n        \
+const FIXED: &str =
+    "        // Ferry patch: start at the batch that contains `offset`, as Kafka\n        \
 // does, instead of the first batch after it.\n        \
 let first = offsets.range(..=offset).next_back().copied().unwrap_or(offset);\n        \
 for offset in offsets.split_off(&first) {";
@@ -79,20 +80,29 @@ fn find_crate_archive(name: &str) -> Result<PathBuf> {
         .context("neither CARGO_HOME nor HOME is set")?;
     let cache = cargo_home.join("registry/cache");
     let file = format!("{name}-{VERSION}.crate");
-    for entry in std::fs::read_dir(&cache).with_context(|| format!("reading {}", cache.display()))? {
+    for entry in
+        std::fs::read_dir(&cache).with_context(|| format!("reading {}", cache.display()))?
+    {
         let candidate = entry?.path().join(&file);
         if candidate.exists() {
             return Ok(candidate);
         }
     }
-    bail!("{file} not found under {} after cargo fetch", cache.display())
+    bail!(
+        "{file} not found under {} after cargo fetch",
+        cache.display()
+    )
 }
 
 fn patch_storage(storage: &Path) -> Result<()> {
     let path = storage.join("src/dynostore.rs");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     if text.matches(BUGGY).count() != 1 {
-        bail!("{}: the code the fetch fix applies to was not found; was tansu {VERSION} changed?", path.display());
+        bail!(
+            "{}: the code the fetch fix applies to was not found; was tansu {VERSION} changed?",
+            path.display()
+        );
     }
     std::fs::write(&path, text.replace(BUGGY, FIXED))?;
     Ok(())
