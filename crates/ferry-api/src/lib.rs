@@ -50,3 +50,16 @@ pub use source::{OffsetMap, OffsetReader, SourcePosition, SourceTask, SourceTask
 /// A string-to-string property map, as Kafka Connect passes configuration
 /// around (connector configs, task configs). Ordered for stable output.
 pub type PropertyMap = std::collections::BTreeMap<String, String>;
+
+/// Builds a [`PropertyMap`] from pairs, e.g. in tests:
+/// `property_map([("name", "my-sink"), ("topics", "orders")])`.
+pub fn property_map<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> PropertyMap
+where
+    K: Into<String>,
+    V: Into<String>,
+{
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect()
+}

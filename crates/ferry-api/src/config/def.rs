@@ -406,10 +406,7 @@ mod tests {
     use super::*;
 
     fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        crate::property_map(pairs.iter().copied())
     }
 
     fn def() -> ConfigDef {

@@ -162,10 +162,7 @@ mod tests {
     use super::*;
 
     fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        ferry_api::property_map(pairs.iter().copied())
     }
 
     #[test]

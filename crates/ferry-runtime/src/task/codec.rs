@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use ferry_api::{ConfigErrors, Converter, PropertyMap};
 
+use super::{TaskSpec, WorkerServices};
 use crate::config::worker::WorkerConfig;
+use crate::error::RuntimeError;
 use crate::converters::{converter_for, header_converter_for, HeaderConverter};
 
 /// Key, value and header converters for one connector.
@@ -90,5 +92,15 @@ impl RecordCodec {
             }),
             _ => Err(errors),
         }
+    }
+
+    /// The converters of a task's connector.
+    pub fn for_task(services: &WorkerServices, spec: &TaskSpec) -> Result<Self, RuntimeError> {
+        Self::for_connector(&services.worker, &spec.connector_props).map_err(|errors| {
+            RuntimeError::InvalidConfig {
+                subject: format!("connector {}", spec.id.connector),
+                errors,
+            }
+        })
     }
 }

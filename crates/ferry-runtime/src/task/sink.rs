@@ -79,13 +79,7 @@ pub async fn run_sink_task(
 ) -> Result<(), RuntimeError> {
     let id = spec.id.clone();
     let metrics = services.metrics.task(&id.connector, id.task);
-    let codec =
-        RecordCodec::for_connector(&services.worker, &spec.connector_props).map_err(|errors| {
-            RuntimeError::InvalidConfig {
-                subject: format!("connector {}", id.connector),
-                errors,
-            }
-        })?;
+    let codec = RecordCodec::for_task(&services, &spec)?;
     let (config, max_batch) = consumer_settings(&services, &spec);
     let (events_tx, mut events) = mpsc::channel(CHANNEL_BATCHES);
     let context = consumer_context(

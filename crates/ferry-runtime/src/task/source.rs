@@ -91,13 +91,7 @@ pub async fn run_source_task(
 ) -> Result<(), RuntimeError> {
     let id = spec.id.clone();
     let metrics = services.metrics.task(&id.connector, id.task);
-    let codec =
-        RecordCodec::for_connector(&services.worker, &spec.connector_props).map_err(|errors| {
-            RuntimeError::InvalidConfig {
-                subject: format!("connector {}", id.connector),
-                errors,
-            }
-        })?;
+    let codec = RecordCodec::for_task(&services, &spec)?;
     let tracker = Arc::new(Mutex::new(AckTracker::default()));
     let context = AckContext {
         tracker: Arc::clone(&tracker),
