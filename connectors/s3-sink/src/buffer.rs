@@ -28,13 +28,19 @@ static GLOBAL: OnceLock<Arc<MemoryBudget>> = OnceLock::new();
 impl MemoryBudget {
     /// A budget of `limit` bytes (tests; tasks use [`MemoryBudget::global`]).
     pub fn new(limit: u64, spill_dir: Option<PathBuf>) -> Arc<Self> {
-        Arc::new(MemoryBudget { limit: AtomicU64::new(limit), used: AtomicU64::new(0), spill_dir: std::sync::Mutex::new(spill_dir) })
+        Arc::new(MemoryBudget {
+            limit: AtomicU64::new(limit),
+            used: AtomicU64::new(0),
+            spill_dir: std::sync::Mutex::new(spill_dir),
+        })
     }
 
     /// The budget shared by every S3 sink task of the process. The most
     /// recently started task's settings apply.
     pub fn global(limit: u64, spill_dir: Option<PathBuf>) -> Arc<Self> {
-        let b = GLOBAL.get_or_init(|| MemoryBudget::new(limit, spill_dir.clone())).clone();
+        let b = GLOBAL
+            .get_or_init(|| MemoryBudget::new(limit, spill_dir.clone()))
+            .clone();
         b.limit.store(limit, Ordering::Relaxed);
         if spill_dir.is_some() {
             *b.spill_dir.lock().unwrap_or_else(|e| e.into_inner()) = spill_dir;
@@ -61,7 +67,9 @@ impl MemoryBudget {
     pub fn try_reserve(&self, n: u64) -> bool {
         let limit = self.limit();
         self.used
-            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| (u + n <= limit).then_some(u + n))
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| {
+                (u + n <= limit).then_some(u + n)
+            })
             .is_ok()
     }
 
@@ -72,11 +80,19 @@ impl MemoryBudget {
 
     /// Gives `n` bytes back.
     pub fn release(&self, n: u64) {
-        let _ = self.used.fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| Some(u.saturating_sub(n)));
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| {
+                Some(u.saturating_sub(n))
+            });
     }
 
     fn spill_file(&self) -> std::io::Result<std::fs::File> {
-        let dir = self.spill_dir.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let dir = self
+            .spill_dir
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         match dir {
             Some(d) => {
                 std::fs::create_dir_all(&d)?;
@@ -150,7 +166,11 @@ pub struct PartBuffer {
 impl PartBuffer {
     /// An empty buffer.
     pub fn new(budget: Arc<MemoryBudget>) -> Self {
-        PartBuffer { budget, mem: Vec::new(), disk: None }
+        PartBuffer {
+            budget,
+            mem: Vec::new(),
+            disk: None,
+        }
     }
 
     /// Bytes buffered.
@@ -202,7 +222,13 @@ impl PartBuffer {
             None => {
                 let v = std::mem::take(&mut self.mem);
                 let bytes = v.len() as u64;
-                PartBody::Memory(v, Reservation { budget: self.budget.clone(), bytes })
+                PartBody::Memory(
+                    v,
+                    Reservation {
+                        budget: self.budget.clone(),
+                        bytes,
+                    },
+                )
             }
         }
     }
@@ -215,7 +241,10 @@ impl Drop for PartBuffer {
 }
 
 fn spill_err(e: std::io::Error) -> ConnectError {
-    ConnectError::with_source("cannot write to the spill directory (ferry.s3.spill.dir)", e)
+    ConnectError::with_source(
+        "cannot write to the spill directory (ferry.s3.spill.dir)",
+        e,
+    )
 }
 
 #[cfg(test)]
@@ -237,7 +266,9 @@ mod tests {
         let body = a.take();
         assert_eq!(body.len(), 60);
         drop(body);
-        let PartBody::Disk(_, n) = b.take() else { panic!("b should be on disk") };
+        let PartBody::Disk(_, n) = b.take() else {
+            panic!("b should be on disk")
+        };
         assert_eq!(n, 60);
         drop(a);
         assert_eq!(budget.used(), 0);

@@ -263,7 +263,10 @@ impl S3SinkConfig {
         S3SinkConfig {
             bucket: s(BUCKET),
             region: s(REGION),
-            store_url: p.string(STORE_URL).filter(|u| !u.is_empty()).map(str::to_string),
+            store_url: p
+                .string(STORE_URL)
+                .filter(|u| !u.is_empty())
+                .map(str::to_string),
             path_style: p.boolean(PATH_STYLE).unwrap_or(true),
             part_size: p.int(PART_SIZE).unwrap_or(25 << 20) as usize,
             compression,
@@ -306,7 +309,10 @@ impl S3SinkConfig {
                     .map(|k| k.expose().to_string())
                     .filter(|k| !k.is_empty()),
             },
-            acl: p.string(ACL_CANNED).filter(|a| !a.is_empty()).map(str::to_string),
+            acl: p
+                .string(ACL_CANNED)
+                .filter(|a| !a.is_empty())
+                .map(str::to_string),
             retry_backoff_ms: p.long(RETRY_BACKOFF).unwrap_or(200) as u64,
             part_retries: p.int(PART_RETRIES).unwrap_or(3) as u32,
             object_tagging: p.boolean(OBJECT_TAGGING).unwrap_or(false),
@@ -393,18 +399,39 @@ fn cross_check(p: &ParsedConfig) -> ConfigErrors {
     let format_class = s(FORMAT_CLASS);
     let format = FormatKind::from_class(&format_class);
     if !format_class.is_empty() && format.is_none() {
-        errors.push(err(FORMAT_CLASS, Some(&format_class), format!("unknown format; use one of {}", FormatKind::NAMES.join(", "))));
+        errors.push(err(
+            FORMAT_CLASS,
+            Some(&format_class),
+            format!(
+                "unknown format; use one of {}",
+                FormatKind::NAMES.join(", ")
+            ),
+        ));
     }
     for k in [KEYS_FORMAT, HEADERS_FORMAT] {
         let v = s(k);
         if FormatKind::from_class(&v).is_none() {
-            errors.push(err(k, Some(&v), format!("unknown format; use one of {}", FormatKind::NAMES.join(", "))));
+            errors.push(err(
+                k,
+                Some(&v),
+                format!(
+                    "unknown format; use one of {}",
+                    FormatKind::NAMES.join(", ")
+                ),
+            ));
         }
     }
     let partitioner_class = s(PARTITIONER_CLASS);
     let partitioner = PartitionerKind::from_class(&partitioner_class);
     if partitioner.is_none() {
-        errors.push(err(PARTITIONER_CLASS, Some(&partitioner_class), format!("unknown partitioner; use one of {}", PartitionerKind::NAMES.join(", "))));
+        errors.push(err(
+            PARTITIONER_CLASS,
+            Some(&partitioner_class),
+            format!(
+                "unknown partitioner; use one of {}",
+                PartitionerKind::NAMES.join(", ")
+            ),
+        ));
     }
     let time_based = partitioner.is_some_and(|k| k.is_time_based());
 
@@ -418,16 +445,28 @@ fn cross_check(p: &ParsedConfig) -> ConfigErrors {
     };
     let locale = s(LOCALE);
     if !locale.is_empty() && !valid_locale(&locale) {
-        errors.push(err(LOCALE, Some(&locale), "is not a locale tag (e.g. en, en-US, de_DE)"));
+        errors.push(err(
+            LOCALE,
+            Some(&locale),
+            "is not a locale tag (e.g. en, en-US, de_DE)",
+        ));
     }
 
     if time_based {
         let kind = partitioner.unwrap_or(PartitionerKind::TimeBased);
         if !tz_ok {
-            errors.push(err(TIMEZONE, None, format!("is required by the {} partitioner", kind.name())));
+            errors.push(err(
+                TIMEZONE,
+                None,
+                format!("is required by the {} partitioner", kind.name()),
+            ));
         }
         if locale.is_empty() {
-            errors.push(err(LOCALE, None, format!("is required by the {} partitioner", kind.name())));
+            errors.push(err(
+                LOCALE,
+                None,
+                format!("is required by the {} partitioner", kind.name()),
+            ));
         }
         if kind == PartitionerKind::TimeBased {
             let pf = s(PATH_FORMAT);
@@ -436,15 +475,26 @@ fn cross_check(p: &ParsedConfig) -> ConfigErrors {
             }
             if p.long(PARTITION_DURATION).unwrap_or(-1) <= 0 {
                 let v = p.long(PARTITION_DURATION).unwrap_or(-1).to_string();
-                errors.push(err(PARTITION_DURATION, Some(&v), "must be a positive number of ms for the TimeBasedPartitioner"));
+                errors.push(err(
+                    PARTITION_DURATION,
+                    Some(&v),
+                    "must be a positive number of ms for the TimeBasedPartitioner",
+                ));
             }
         }
         let extractor_name = s(TIMESTAMP_EXTRACTOR);
         match TimestampExtractorKind::from_name(&extractor_name) {
-            None => errors.push(err(TIMESTAMP_EXTRACTOR, Some(&extractor_name), "unknown timestamp extractor; use Wallclock, Record or RecordField")),
-            Some(TimestampExtractorKind::RecordField) if s(TIMESTAMP_FIELD).is_empty() => {
-                errors.push(err(TIMESTAMP_FIELD, None, "is required by the RecordField timestamp extractor"))
-            }
+            None => errors.push(err(
+                TIMESTAMP_EXTRACTOR,
+                Some(&extractor_name),
+                "unknown timestamp extractor; use Wallclock, Record or RecordField",
+            )),
+            Some(TimestampExtractorKind::RecordField) if s(TIMESTAMP_FIELD).is_empty() => errors
+                .push(err(
+                    TIMESTAMP_FIELD,
+                    None,
+                    "is required by the RecordField timestamp extractor",
+                )),
             _ => {}
         }
     }
@@ -455,49 +505,97 @@ fn cross_check(p: &ParsedConfig) -> ConfigErrors {
         }
     }
     if partitioner == Some(PartitionerKind::Field) && p.list(PARTITION_FIELD_NAME).is_empty() {
-        errors.push(err(PARTITION_FIELD_NAME, None, "is required by the FieldPartitioner"));
+        errors.push(err(
+            PARTITION_FIELD_NAME,
+            None,
+            "is required by the FieldPartitioner",
+        ));
     }
     let rotate = p.long(ROTATE_INTERVAL).unwrap_or(-1);
     if rotate > 0 && partitioner.is_some() && !time_based {
-        errors.push(err(ROTATE_INTERVAL, Some(&rotate.to_string()), format!("needs a time-based partitioner (TimeBased, Daily, Hourly), not {}", partitioner_class)));
+        errors.push(err(
+            ROTATE_INTERVAL,
+            Some(&rotate.to_string()),
+            format!(
+                "needs a time-based partitioner (TimeBased, Daily, Hourly), not {}",
+                partitioner_class
+            ),
+        ));
     }
     if rotate == 0 || rotate < -1 {
-        errors.push(err(ROTATE_INTERVAL, Some(&rotate.to_string()), "must be -1 (off) or a positive number of ms"));
+        errors.push(err(
+            ROTATE_INTERVAL,
+            Some(&rotate.to_string()),
+            "must be -1 (off) or a positive number of ms",
+        ));
     }
     let schedule = p.long(ROTATE_SCHEDULE_INTERVAL).unwrap_or(-1);
     if schedule > 0 && !tz_ok {
         errors.push(err(TIMEZONE, None, "is required by rotate.schedule.interval.ms (the schedule is aligned to midnight of this zone)"));
     }
     if schedule == 0 || schedule < -1 {
-        errors.push(err(ROTATE_SCHEDULE_INTERVAL, Some(&schedule.to_string()), "must be -1 (off) or a positive number of ms"));
+        errors.push(err(
+            ROTATE_SCHEDULE_INTERVAL,
+            Some(&schedule.to_string()),
+            "must be -1 (off) or a positive number of ms",
+        ));
     }
     let compression = s(COMPRESSION_TYPE);
-    if compression.eq_ignore_ascii_case("gzip") && matches!(format, Some(FormatKind::Avro | FormatKind::Parquet)) {
+    if compression.eq_ignore_ascii_case("gzip")
+        && matches!(format, Some(FormatKind::Avro | FormatKind::Parquet))
+    {
         errors.push(err(COMPRESSION_TYPE, Some(&compression), format!("applies to JsonFormat and ByteArrayFormat only; {format_class} has its own codec setting")));
     }
     let compat = s(SCHEMA_COMPATIBILITY);
     if !compat.eq_ignore_ascii_case("NONE") && !compat.is_empty() {
-        errors.push(err(SCHEMA_COMPATIBILITY, Some(&compat), "only NONE (a schema change rotates the file) is supported so far"));
+        errors.push(err(
+            SCHEMA_COMPATIBILITY,
+            Some(&compat),
+            "only NONE (a schema change rotates the file) is supported so far",
+        ));
     }
     let nulls = s(NULL_VALUES);
     if nulls.eq_ignore_ascii_case("write") && p.boolean(STORE_KEYS) != Some(true) {
-        errors.push(err(NULL_VALUES, Some(&nulls), "write needs store.kafka.keys=true (tombstones are stored as keys)"));
+        errors.push(err(
+            NULL_VALUES,
+            Some(&nulls),
+            "write needs store.kafka.keys=true (tombstones are stored as keys)",
+        ));
     }
     let sse = s(SSE_ALGORITHM);
     if !s(SSE_KMS_KEY).is_empty() && !sse.starts_with("aws:kms") {
-        errors.push(err(SSE_KMS_KEY, None, "needs s3.ssea.name=aws:kms or aws:kms:dsse"));
+        errors.push(err(
+            SSE_KMS_KEY,
+            None,
+            "needs s3.ssea.name=aws:kms or aws:kms:dsse",
+        ));
     }
-    if p.password(SSE_CUSTOMER_KEY).is_some_and(|k| !k.expose().is_empty()) && !sse.is_empty() {
-        errors.push(err(SSE_CUSTOMER_KEY, None, "cannot be combined with s3.ssea.name"));
+    if p.password(SSE_CUSTOMER_KEY)
+        .is_some_and(|k| !k.expose().is_empty())
+        && !sse.is_empty()
+    {
+        errors.push(err(
+            SSE_CUSTOMER_KEY,
+            None,
+            "cannot be combined with s3.ssea.name",
+        ));
     }
     if let Some(acl) = p.string(ACL_CANNED).filter(|a| !a.is_empty()) {
         if !CANNED_ACLS.contains(&acl) {
-            errors.push(err(ACL_CANNED, Some(acl), format!("must be one of {}", CANNED_ACLS.join(", "))));
+            errors.push(err(
+                ACL_CANNED,
+                Some(acl),
+                format!("must be one of {}", CANNED_ACLS.join(", ")),
+            ));
         }
     }
     for pair in p.list(OBJECT_TAGGING_PAIRS) {
         if !pair.contains(':') {
-            errors.push(err(OBJECT_TAGGING_PAIRS, Some(pair), "each tag must be key:value"));
+            errors.push(err(
+                OBJECT_TAGGING_PAIRS,
+                Some(pair),
+                "each tag must be key:value",
+            ));
         }
     }
     if s(DIRECTORY_DELIM).is_empty() {
@@ -511,7 +609,8 @@ fn valid_locale(l: &str) -> bool {
     let lang = parts.next().unwrap_or("");
     (2..=3).contains(&lang.len())
         && lang.chars().all(|c| c.is_ascii_alphabetic())
-        && parts.all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        && parts
+            .all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 #[cfg(test)]
@@ -519,13 +618,19 @@ mod tests {
     use super::*;
 
     pub(crate) fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn base() -> Vec<(&'static str, &'static str)> {
         vec![
             (BUCKET, "b"),
-            (FORMAT_CLASS, "io.confluent.connect.s3.format.json.JsonFormat"),
+            (
+                FORMAT_CLASS,
+                "io.confluent.connect.s3.format.json.JsonFormat",
+            ),
             (FLUSH_SIZE, "3"),
         ]
     }
@@ -561,10 +666,16 @@ mod tests {
     fn class_aliases_are_accepted() {
         for (k, v) in [
             (FORMAT_CLASS, "JsonFormat"),
-            (FORMAT_CLASS, "io.confluent.connect.s3.format.avro.AvroFormat"),
+            (
+                FORMAT_CLASS,
+                "io.confluent.connect.s3.format.avro.AvroFormat",
+            ),
             (FORMAT_CLASS, "parquet"),
             (FORMAT_CLASS, "ByteArrayFormat"),
-            (PARTITIONER_CLASS, "io.confluent.connect.storage.partitioner.FieldPartitioner"),
+            (
+                PARTITIONER_CLASS,
+                "io.confluent.connect.storage.partitioner.FieldPartitioner",
+            ),
             (PARTITIONER_CLASS, "DefaultPartitioner"),
         ] {
             let mut p = base();
@@ -579,12 +690,21 @@ mod tests {
 
     #[test]
     fn time_based_without_its_keys_lists_every_missing_key() {
-        let e = errors(&[(PARTITIONER_CLASS, "io.confluent.connect.storage.partitioner.TimeBasedPartitioner")]);
+        let e = errors(&[(
+            PARTITIONER_CLASS,
+            "io.confluent.connect.storage.partitioner.TimeBasedPartitioner",
+        )]);
         let text = e.join("\n");
-        assert!(text.contains("timezone: is required by the TimeBasedPartitioner"), "{text}");
+        assert!(
+            text.contains("timezone: is required by the TimeBasedPartitioner"),
+            "{text}"
+        );
         assert!(text.contains("locale: is required"), "{text}");
         assert!(text.contains("path.format: is required"), "{text}");
-        assert!(text.contains("partition.duration.ms = \"-1\": must be a positive"), "{text}");
+        assert!(
+            text.contains("partition.duration.ms = \"-1\": must be a positive"),
+            "{text}"
+        );
         assert_eq!(e.len(), 4, "{text}");
     }
 
@@ -599,11 +719,23 @@ mod tests {
             (PATH_FORMAT, "'year'=YYYY/'unterminated"),
         ]);
         let text = e.join("\n");
-        assert!(text.contains("rotate.interval.ms = \"60000\": needs a time-based partitioner"), "{text}");
-        assert!(text.contains("format.class = \"com.example.CsvFormat\": unknown format"), "{text}");
-        assert!(text.contains("flush.size = \"0\": must be at least 1"), "{text}");
+        assert!(
+            text.contains("rotate.interval.ms = \"60000\": needs a time-based partitioner"),
+            "{text}"
+        );
+        assert!(
+            text.contains("format.class = \"com.example.CsvFormat\": unknown format"),
+            "{text}"
+        );
+        assert!(
+            text.contains("flush.size = \"0\": must be at least 1"),
+            "{text}"
+        );
         assert!(text.contains("timezone = \"Mars/Olympus\""), "{text}");
-        assert!(text.contains("behavior.on.null.values = \"write\": write needs store.kafka.keys=true"), "{text}");
+        assert!(
+            text.contains("behavior.on.null.values = \"write\": write needs store.kafka.keys=true"),
+            "{text}"
+        );
         assert!(text.contains("path.format"), "{text}");
     }
 
@@ -615,8 +747,14 @@ mod tests {
             (COMPRESSION_TYPE, "gzip"),
         ]);
         let text = e.join("\n");
-        assert!(text.contains("timezone: is required by rotate.schedule.interval.ms"), "{text}");
-        assert!(text.contains("s3.compression.type = \"gzip\": applies to JsonFormat"), "{text}");
+        assert!(
+            text.contains("timezone: is required by rotate.schedule.interval.ms"),
+            "{text}"
+        );
+        assert!(
+            text.contains("s3.compression.type = \"gzip\": applies to JsonFormat"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -624,7 +762,10 @@ mod tests {
         let e = errors(&[(PARTITIONER_CLASS, "DailyPartitioner")]);
         assert_eq!(e.len(), 2, "{e:?}");
         let ok = errors(&[
-            (PARTITIONER_CLASS, "io.confluent.connect.storage.partitioner.HourlyPartitioner"),
+            (
+                PARTITIONER_CLASS,
+                "io.confluent.connect.storage.partitioner.HourlyPartitioner",
+            ),
             (LOCALE, "en-US"),
             (TIMEZONE, "UTC"),
             (ROTATE_INTERVAL, "60000"),

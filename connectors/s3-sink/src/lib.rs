@@ -26,8 +26,8 @@ pub(crate) mod test_support;
 
 use async_trait::async_trait;
 use ferry_api::{
-    ConfigDef, ConfigErrors, ConnectResult, Connector, ConnectorContext, ConnectorFactory, ConnectorPlugin, PropertyMap,
-    SinkConnector, SinkTask,
+    ConfigDef, ConfigErrors, ConnectResult, Connector, ConnectorContext, ConnectorFactory,
+    ConnectorPlugin, PropertyMap, SinkConnector, SinkTask,
 };
 
 /// The S3 sink plugin.

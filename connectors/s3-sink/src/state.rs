@@ -55,14 +55,17 @@ pub fn state_key(prefix: &str, connector: &str, topic: &str, partition: i32) -> 
 
 /// Writes the state (step 2 of a commit).
 pub async fn write(store: &Store, key: &str, state: &PartitionState) -> ConnectResult<()> {
-    let body = serde_json::to_vec(state).map_err(|e| ConnectError::with_source("encoding the partition state", e))?;
+    let body = serde_json::to_vec(state)
+        .map_err(|e| ConnectError::with_source("encoding the partition state", e))?;
     store.put(key, body).await
 }
 
 /// Finishes an interrupted commit; returns the offset to resume from, if
 /// the partition has state.
 pub async fn recover(store: &Store, key: &str) -> ConnectResult<Option<i64>> {
-    let Some(bytes) = store.get(key).await? else { return Ok(None) };
+    let Some(bytes) = store.get(key).await? else {
+        return Ok(None);
+    };
     let state: PartitionState = serde_json::from_slice(&bytes)
         .map_err(|e| ConnectError::with_source(format!("the state object {key} is not valid; delete it to start over from the committed offsets"), e))?;
     for p in &state.pending {
@@ -90,10 +93,21 @@ mod tests {
         let s = PartitionState {
             version: 1,
             next_offset: 42,
-            pending: vec![PendingObject { key: "topics/t/partition=0/t+0+0000000000.json".into(), upload_id: "u".into(), parts: vec![Part { n: 1, etag: "\"e\"".into() }], tags: vec![] }],
+            pending: vec![PendingObject {
+                key: "topics/t/partition=0/t+0+0000000000.json".into(),
+                upload_id: "u".into(),
+                parts: vec![Part {
+                    n: 1,
+                    etag: "\"e\"".into(),
+                }],
+                tags: vec![],
+            }],
         };
         let j = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<PartitionState>(&j).unwrap(), s);
-        assert_eq!(state_key("topics/_ferry", "c", "t", 3), "topics/_ferry/c/t/3.json");
+        assert_eq!(
+            state_key("topics/_ferry", "c", "t", 3),
+            "topics/_ferry/c/t/3.json"
+        );
     }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ObjectCannedAcl, ServerSideEncryption, Tag, Tagging};
+use aws_sdk_s3::types::{
+    CompletedMultipartUpload, CompletedPart, ObjectCannedAcl, ServerSideEncryption, Tag, Tagging,
+};
 use aws_sdk_s3::Client;
 use ferry_api::{ConnectError, ConnectResult};
 
@@ -48,12 +50,21 @@ impl Store {
         if let Some(url) = &cfg.store_url {
             b = b.endpoint_url(url);
         }
-        Store { client: Client::from_conf(b.build()), bucket: cfg.bucket.clone(), sse: cfg.sse.clone(), acl: cfg.acl.clone() }
+        Store {
+            client: Client::from_conf(b.build()),
+            bucket: cfg.bucket.clone(),
+            sse: cfg.sse.clone(),
+            acl: cfg.acl.clone(),
+        }
     }
 
     /// Starts a multipart upload.
     pub async fn create_upload(&self, key: &str) -> ConnectResult<String> {
-        let mut req = self.client.create_multipart_upload().bucket(&self.bucket).key(key);
+        let mut req = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key);
         if let Some(a) = &self.sse.algorithm {
             req = req.server_side_encryption(ServerSideEncryption::from(a.as_str()));
         }
@@ -61,42 +72,111 @@ impl Store {
             req = req.ssekms_key_id(k);
         }
         if let Some(k) = &self.sse.customer_key {
-            req = req.sse_customer_algorithm("AES256").sse_customer_key(k).sse_customer_key_md5(md5_b64(k));
+            req = req
+                .sse_customer_algorithm("AES256")
+                .sse_customer_key(k)
+                .sse_customer_key_md5(md5_b64(k));
         }
         if let Some(acl) = &self.acl {
             req = req.acl(ObjectCannedAcl::from(acl.as_str()));
         }
-        let out = req.send().await.map_err(|e| s3_err(format!("starting the upload of s3://{}/{key}", self.bucket), e))?;
-        out.upload_id().map(str::to_string).ok_or_else(|| ConnectError::other("S3 returned no upload id"))
+        let out = req.send().await.map_err(|e| {
+            s3_err(
+                format!("starting the upload of s3://{}/{key}", self.bucket),
+                e,
+            )
+        })?;
+        out.upload_id()
+            .map(str::to_string)
+            .ok_or_else(|| ConnectError::other("S3 returned no upload id"))
     }
 
     /// Uploads one part.
-    pub async fn upload_part(&self, key: &str, upload_id: &str, n: i32, body: PartBody) -> ConnectResult<Part> {
+    pub async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        n: i32,
+        body: PartBody,
+    ) -> ConnectResult<Part> {
         let stream = body.stream().await?;
-        let mut req = self.client.upload_part().bucket(&self.bucket).key(key).upload_id(upload_id).part_number(n).body(stream);
+        let mut req = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(n)
+            .body(stream);
         if let Some(k) = &self.sse.customer_key {
-            req = req.sse_customer_algorithm("AES256").sse_customer_key(k).sse_customer_key_md5(md5_b64(k));
+            req = req
+                .sse_customer_algorithm("AES256")
+                .sse_customer_key(k)
+                .sse_customer_key_md5(md5_b64(k));
         }
-        let out = req.send().await.map_err(|e| s3_err(format!("uploading part {n} of s3://{}/{key}", self.bucket), e))?;
-        Ok(Part { n, etag: out.e_tag().unwrap_or_default().to_string() })
+        let out = req.send().await.map_err(|e| {
+            s3_err(
+                format!("uploading part {n} of s3://{}/{key}", self.bucket),
+                e,
+            )
+        })?;
+        Ok(Part {
+            n,
+            etag: out.e_tag().unwrap_or_default().to_string(),
+        })
     }
 
     /// Completes an upload, making the object visible. `Ok(false)` if the
     /// upload no longer exists (already completed or aborted).
-    pub async fn complete(&self, key: &str, upload_id: &str, parts: &[Part]) -> ConnectResult<bool> {
+    pub async fn complete(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[Part],
+    ) -> ConnectResult<bool> {
         let done = CompletedMultipartUpload::builder()
-            .set_parts(Some(parts.iter().map(|p| CompletedPart::builder().part_number(p.n).e_tag(&p.etag).build()).collect()))
+            .set_parts(Some(
+                parts
+                    .iter()
+                    .map(|p| {
+                        CompletedPart::builder()
+                            .part_number(p.n)
+                            .e_tag(&p.etag)
+                            .build()
+                    })
+                    .collect(),
+            ))
             .build();
-        match self.client.complete_multipart_upload().bucket(&self.bucket).key(key).upload_id(upload_id).multipart_upload(done).send().await {
+        match self
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(done)
+            .send()
+            .await
+        {
             Ok(_) => Ok(true),
             Err(e) if e.code() == Some("NoSuchUpload") => Ok(false),
-            Err(e) => Err(s3_err(format!("completing the upload of s3://{}/{key}", self.bucket), e)),
+            Err(e) => Err(s3_err(
+                format!("completing the upload of s3://{}/{key}", self.bucket),
+                e,
+            )),
         }
     }
 
     /// Aborts an upload (best effort: errors are logged).
     pub async fn abort(&self, key: &str, upload_id: &str) {
-        if let Err(e) = self.client.abort_multipart_upload().bucket(&self.bucket).key(key).upload_id(upload_id).send().await {
+        if let Err(e) = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+        {
             if e.code() != Some("NoSuchUpload") {
                 tracing::warn!(key, upload_id, error = %DisplayErrorContext(&e), "aborting a multipart upload failed");
             }
@@ -117,7 +197,12 @@ impl Store {
                 .set_upload_id_marker(id_marker.clone())
                 .send()
                 .await
-                .map_err(|e| s3_err(format!("listing uploads under s3://{}/{prefix}", self.bucket), e))?;
+                .map_err(|e| {
+                    s3_err(
+                        format!("listing uploads under s3://{}/{prefix}", self.bucket),
+                        e,
+                    )
+                })?;
             for u in resp.uploads() {
                 if let (Some(k), Some(id)) = (u.key(), u.upload_id()) {
                     out.push((k.to_string(), id.to_string()));
@@ -136,7 +221,12 @@ impl Store {
 
     /// Writes a small object in one request.
     pub async fn put(&self, key: &str, body: Vec<u8>) -> ConnectResult<()> {
-        let mut req = self.client.put_object().bucket(&self.bucket).key(key).body(ByteStream::from(body));
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(body));
         if let Some(a) = &self.sse.algorithm {
             req = req.server_side_encryption(ServerSideEncryption::from(a.as_str()));
         }
@@ -144,9 +234,14 @@ impl Store {
             req = req.ssekms_key_id(k);
         }
         if let Some(k) = &self.sse.customer_key {
-            req = req.sse_customer_algorithm("AES256").sse_customer_key(k).sse_customer_key_md5(md5_b64(k));
+            req = req
+                .sse_customer_algorithm("AES256")
+                .sse_customer_key(k)
+                .sse_customer_key_md5(md5_b64(k));
         }
-        req.send().await.map_err(|e| s3_err(format!("writing s3://{}/{key}", self.bucket), e))?;
+        req.send()
+            .await
+            .map_err(|e| s3_err(format!("writing s3://{}/{key}", self.bucket), e))?;
         Ok(())
     }
 
@@ -154,14 +249,24 @@ impl Store {
     pub async fn get(&self, key: &str) -> ConnectResult<Option<Vec<u8>>> {
         let mut req = self.client.get_object().bucket(&self.bucket).key(key);
         if let Some(k) = &self.sse.customer_key {
-            req = req.sse_customer_algorithm("AES256").sse_customer_key(k).sse_customer_key_md5(md5_b64(k));
+            req = req
+                .sse_customer_algorithm("AES256")
+                .sse_customer_key(k)
+                .sse_customer_key_md5(md5_b64(k));
         }
         match req.send().await {
             Ok(out) => {
-                let bytes = out.body.collect().await.map_err(|e| ConnectError::with_source(format!("reading s3://{}/{key}", self.bucket), e))?;
+                let bytes = out.body.collect().await.map_err(|e| {
+                    ConnectError::with_source(format!("reading s3://{}/{key}", self.bucket), e)
+                })?;
                 Ok(Some(bytes.into_bytes().to_vec()))
             }
-            Err(e) if e.code() == Some("NoSuchKey") || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
+            Err(e)
+                if e.code() == Some("NoSuchKey")
+                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(s3_err(format!("reading s3://{}/{key}", self.bucket), e)),
         }
     }
@@ -170,7 +275,10 @@ impl Store {
     pub async fn exists(&self, key: &str) -> ConnectResult<bool> {
         let mut req = self.client.head_object().bucket(&self.bucket).key(key);
         if let Some(k) = &self.sse.customer_key {
-            req = req.sse_customer_algorithm("AES256").sse_customer_key(k).sse_customer_key_md5(md5_b64(k));
+            req = req
+                .sse_customer_algorithm("AES256")
+                .sse_customer_key(k)
+                .sse_customer_key_md5(md5_b64(k));
         }
         match req.send().await {
             Ok(_) => Ok(true),
@@ -182,7 +290,11 @@ impl Store {
     /// Sets an object's tags.
     pub async fn tag(&self, key: &str, tags: &[(String, String)]) -> ConnectResult<()> {
         let tagging = Tagging::builder()
-            .set_tag_set(Some(tags.iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect()))
+            .set_tag_set(Some(
+                tags.iter()
+                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                    .collect(),
+            ))
             .build()
             .map_err(|e| ConnectError::other(format!("bad tags: {e}")))?;
         self.client
@@ -200,6 +312,8 @@ impl Store {
 /// Base64 of the MD5 of a base64 SSE-C key, as S3 wants it.
 fn md5_b64(key_b64: &str) -> String {
     use base64::Engine;
-    let raw = base64::engine::general_purpose::STANDARD.decode(key_b64).unwrap_or_default();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(key_b64)
+        .unwrap_or_default();
     base64::engine::general_purpose::STANDARD.encode(md5::compute(raw).0)
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ferry_api::sink::PartitionOffsets;
-use ferry_api::{ConnectResult, PropertyMap, SinkRecord, SinkTask, SinkTaskContext, TopicPartition};
+use ferry_api::{
+    ConnectResult, PropertyMap, SinkRecord, SinkTask, SinkTaskContext, TopicPartition,
+};
 
 use crate::buffer::MemoryBudget;
 use crate::config::S3SinkConfig;
@@ -23,7 +25,9 @@ pub struct S3SinkTask {
 
 impl S3SinkTask {
     fn shared(&self) -> ConnectResult<Arc<Shared>> {
-        self.shared.clone().ok_or_else(|| ferry_api::ConnectError::other("S3 sink task used before start"))
+        self.shared
+            .clone()
+            .ok_or_else(|| ferry_api::ConnectError::other("S3 sink task used before start"))
     }
 
     async fn open_one(&mut self, tp: &TopicPartition) -> ConnectResult<()> {
@@ -47,7 +51,13 @@ impl SinkTask for S3SinkTask {
         let cfg = Arc::new(S3SinkConfig::parse(props)?);
         let store = Arc::new(Store::connect(&cfg).await);
         let budget = MemoryBudget::global(cfg.buffer_max_bytes, cfg.spill_dir.clone());
-        self.shared = Some(Arc::new(Shared { partitioner: Partitioner::new(&cfg), cfg, store, budget, connector: ctx.connector().to_string() }));
+        self.shared = Some(Arc::new(Shared {
+            partitioner: Partitioner::new(&cfg),
+            cfg,
+            store,
+            budget,
+            connector: ctx.connector().to_string(),
+        }));
         self.ctx = Some(ctx);
         Ok(())
     }

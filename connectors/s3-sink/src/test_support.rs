@@ -7,7 +7,12 @@ use ferry_api::{Headers, Schema, SinkRecord, TimestampType, TopicPartition, Valu
 use crate::config::S3SinkConfig;
 
 /// A record of topic `orders`.
-pub fn record(partition: i32, offset: i64, schema: Option<Arc<Schema>>, value: Value) -> SinkRecord {
+pub fn record(
+    partition: i32,
+    offset: i64,
+    schema: Option<Arc<Schema>>,
+    value: Value,
+) -> SinkRecord {
     SinkRecord {
         topic: "orders".into(),
         partition,
@@ -26,8 +31,14 @@ pub fn record(partition: i32, offset: i64, schema: Option<Arc<Schema>>, value: V
 
 /// A valid config with overrides.
 pub fn config(pairs: &[(&str, &str)]) -> S3SinkConfig {
-    let mut p: ferry_api::PropertyMap =
-        [("s3.bucket.name", "b"), ("format.class", "JsonFormat"), ("flush.size", "3")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut p: ferry_api::PropertyMap = [
+        ("s3.bucket.name", "b"),
+        ("format.class", "JsonFormat"),
+        ("flush.size", "3"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     for (k, v) in pairs {
         p.insert(k.to_string(), v.to_string());
     }

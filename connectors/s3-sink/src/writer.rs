@@ -43,7 +43,14 @@ impl Shared {
     }
 
     /// The object key of a file, as Confluent's `fileKeyToCommit`.
-    pub fn file_key(&self, topic: &str, partition: i32, encoded: &str, start: i64, view: View) -> String {
+    pub fn file_key(
+        &self,
+        topic: &str,
+        partition: i32,
+        encoded: &str,
+        start: i64,
+        view: View,
+    ) -> String {
         let c = &self.cfg;
         let name = format!(
             "{topic}{fd}{partition}{fd}{start:0width$}{infix}{ext}",
@@ -81,7 +88,10 @@ struct OpenFile {
 
 /// Wall-clock now in ms.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// The next rotation time after `now`: multiples of `interval` from
@@ -89,7 +99,11 @@ pub fn now_ms() -> i64 {
 pub fn next_scheduled_rotation(now: i64, interval: i64, tz: chrono_tz::Tz) -> i64 {
     use chrono::{Offset, TimeZone};
     const DAY: i64 = 86_400_000;
-    let off = tz.timestamp_millis_opt(now).single().map(|t| t.offset().fix().local_minus_utc() as i64 * 1000).unwrap_or(0);
+    let off = tz
+        .timestamp_millis_opt(now)
+        .single()
+        .map(|t| t.offset().fix().local_minus_utc() as i64 * 1000)
+        .unwrap_or(0);
     let day_start = (now + off).div_euclid(DAY) * DAY - off;
     day_start + ((now - day_start) / interval + 1) * interval
 }
@@ -117,7 +131,12 @@ pub struct PartitionWriter {
 impl PartitionWriter {
     /// A writer for a newly assigned partition.
     pub fn new(shared: Arc<Shared>, tp: TopicPartition) -> Self {
-        let state_key = state::state_key(&shared.cfg.state_prefix, &shared.connector, &tp.topic, tp.partition);
+        let state_key = state::state_key(
+            &shared.cfg.state_prefix,
+            &shared.connector,
+            &tp.topic,
+            tp.partition,
+        );
         PartitionWriter {
             shared,
             tp,
@@ -158,9 +177,19 @@ impl PartitionWriter {
         let prefix = if c.topics_dir.trim().is_empty() {
             format!("{}{}", self.tp.topic, c.directory_delim)
         } else {
-            format!("{}{d}{}{d}", c.topics_dir, self.tp.topic, d = c.directory_delim)
+            format!(
+                "{}{d}{}{d}",
+                c.topics_dir,
+                self.tp.topic,
+                d = c.directory_delim
+            )
         };
-        let mine = format!("{}{fd}{}{fd}", self.tp.topic, self.tp.partition, fd = c.file_delim);
+        let mine = format!(
+            "{}{fd}{}{fd}",
+            self.tp.topic,
+            self.tp.partition,
+            fd = c.file_delim
+        );
         match self.shared.store.list_uploads(&prefix).await {
             Ok(uploads) => {
                 for (key, id) in uploads {
@@ -171,7 +200,9 @@ impl PartitionWriter {
                     }
                 }
             }
-            Err(e) => tracing::warn!(error = %e.full_message(), "cannot list leftover multipart uploads; they stay until a bucket lifecycle rule removes them"),
+            Err(e) => {
+                tracing::warn!(error = %e.full_message(), "cannot list leftover multipart uploads; they stay until a bucket lifecycle rule removes them")
+            }
         }
     }
 
@@ -213,17 +244,25 @@ impl PartitionWriter {
             if !r.value.is_null() {
                 let schema = r.value_schema.clone();
                 if let Some(current) = &self.schema {
-                    if self.record_count > 0 && !format::same_schema(current.as_ref(), schema.as_ref()) {
+                    if self.record_count > 0
+                        && !format::same_schema(current.as_ref(), schema.as_ref())
+                    {
                         self.flush(&mut pending).await?;
                         self.commit().await?;
                     }
                 }
                 self.schema = Some(schema);
             }
-            let ts = if cfg.rotate_interval_ms > 0 { self.shared.partitioner.timestamp(r, now)? } else { 0 };
+            let ts = if cfg.rotate_interval_ms > 0 {
+                self.shared.partitioner.timestamp(r, now)?
+            } else {
+                0
+            };
             if self.record_count > 0 {
                 let periodic = cfg.rotate_interval_ms > 0
-                    && (ts - self.base_ts >= cfg.rotate_interval_ms || (cfg.rotate_on_partition_change && self.encoded.as_deref() != Some(encoded.as_str())));
+                    && (ts - self.base_ts >= cfg.rotate_interval_ms
+                        || (cfg.rotate_on_partition_change
+                            && self.encoded.as_deref() != Some(encoded.as_str())));
                 let scheduled = cfg.rotate_schedule_interval_ms > 0 && now >= self.next_rotation;
                 if periodic || scheduled {
                     self.flush(&mut pending).await?;
@@ -233,7 +272,11 @@ impl PartitionWriter {
             if self.record_count == 0 {
                 self.base_ts = ts;
                 if cfg.rotate_schedule_interval_ms > 0 {
-                    self.next_rotation = next_scheduled_rotation(now, cfg.rotate_schedule_interval_ms, cfg.timezone.unwrap_or(chrono_tz::Tz::UTC));
+                    self.next_rotation = next_scheduled_rotation(
+                        now,
+                        cfg.rotate_schedule_interval_ms,
+                        cfg.timezone.unwrap_or(chrono_tz::Tz::UTC),
+                    );
                 }
             }
             match pending.iter_mut().find(|(e, _)| *e == encoded) {
@@ -304,9 +347,21 @@ impl PartitionWriter {
             .map(|view| {
                 let (schema, _) = format::view_of(first, view);
                 let writer = format::new_writer(self.shared.format_of(view), view, schema, cfg)
-                    .map_err(|e| ConnectError::data(format!("record {}: {}", first.position(), e.full_message())))?;
+                    .map_err(|e| {
+                        ConnectError::data(format!(
+                            "record {}: {}",
+                            first.position(),
+                            e.full_message()
+                        ))
+                    })?;
                 Ok(ViewFile {
-                    key: self.shared.file_key(&first.topic, first.partition, encoded, first.original_offset, view),
+                    key: self.shared.file_key(
+                        &first.topic,
+                        first.partition,
+                        encoded,
+                        first.original_offset,
+                        view,
+                    ),
                     writer,
                     buf: PartBuffer::new(self.shared.budget.clone()),
                     upload_id: None,
@@ -315,7 +370,12 @@ impl PartitionWriter {
                 })
             })
             .collect::<ConnectResult<Vec<_>>>()?;
-        Ok(OpenFile { start: first.original_offset, last: first.original_offset, count: 0, views })
+        Ok(OpenFile {
+            start: first.original_offset,
+            last: first.original_offset,
+            count: 0,
+            views,
+        })
     }
 
     /// Under memory pressure, pushes data held inside format writers out
@@ -347,7 +407,8 @@ impl PartitionWriter {
         }
         let cfg = &self.shared.cfg;
         let scheduled = cfg.rotate_schedule_interval_ms > 0 && now_ms() >= self.next_rotation;
-        let idle = cfg.rotate_interval_ms > 0 && self.last_write.elapsed().as_millis() as i64 >= cfg.rotate_interval_ms;
+        let idle = cfg.rotate_interval_ms > 0
+            && self.last_write.elapsed().as_millis() as i64 >= cfg.rotate_interval_ms;
         if scheduled || idle {
             self.commit().await?;
         }
@@ -356,7 +417,9 @@ impl PartitionWriter {
 
     /// Commits every open file: upload the rest, write the state, complete.
     pub async fn commit(&mut self) -> ConnectResult<()> {
-        let Some(next) = self.next_offset else { return Ok(()) };
+        let Some(next) = self.next_offset else {
+            return Ok(());
+        };
         if self.files.is_empty() {
             self.durable = Some(next);
             self.record_count = 0;
@@ -382,14 +445,28 @@ impl PartitionWriter {
                     tags.push(("recordCount".to_string(), file.count.to_string()));
                     tags.extend(cfg.tagging_pairs.iter().cloned());
                 }
-                pending.push(PendingObject { key: v.key.clone(), upload_id: v.upload_id.clone().unwrap_or_default(), parts: v.parts.clone(), tags });
+                pending.push(PendingObject {
+                    key: v.key.clone(),
+                    upload_id: v.upload_id.clone().unwrap_or_default(),
+                    parts: v.parts.clone(),
+                    tags,
+                });
             }
         }
-        let st = PartitionState { version: 1, next_offset: next, pending };
+        let st = PartitionState {
+            version: 1,
+            next_offset: next,
+            pending,
+        };
         state::write(&store, &self.state_key, &st).await?;
         for p in &st.pending {
-            if !store.complete(&p.key, &p.upload_id, &p.parts).await? && !store.exists(&p.key).await? {
-                return Err(ConnectError::other(format!("the upload of {} vanished before it could be completed", p.key)));
+            if !store.complete(&p.key, &p.upload_id, &p.parts).await?
+                && !store.exists(&p.key).await?
+            {
+                return Err(ConnectError::other(format!(
+                    "the upload of {} vanished before it could be completed",
+                    p.key
+                )));
             }
             if !p.tags.is_empty() {
                 store.tag(&p.key, &p.tags).await?;
@@ -446,8 +523,14 @@ mod tests {
     fn schedule_is_aligned_to_midnight_of_the_zone() {
         // 2024-05-01T13:45:00Z, hourly → 14:00Z.
         let now = 1_714_571_100_000;
-        assert_eq!(next_scheduled_rotation(now, 3_600_000, chrono_tz::Tz::UTC), 1_714_572_000_000);
+        assert_eq!(
+            next_scheduled_rotation(now, 3_600_000, chrono_tz::Tz::UTC),
+            1_714_572_000_000
+        );
         // 10-minute schedule in UTC+5:30 (Kolkata): 19:15 local → 19:20 local.
-        assert_eq!(next_scheduled_rotation(now, 600_000, chrono_tz::Tz::Asia__Kolkata), 1_714_571_400_000);
+        assert_eq!(
+            next_scheduled_rotation(now, 600_000, chrono_tz::Tz::Asia__Kolkata),
+            1_714_571_400_000
+        );
     }
 }

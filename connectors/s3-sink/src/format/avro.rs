@@ -61,9 +61,13 @@ fn write_bytes(out: &mut Vec<u8>, b: &[u8]) {
 
 impl AvroWriter {
     pub fn new(view: View, schema: Option<&SchemaRef>, cfg: &S3SinkConfig) -> ConnectResult<Self> {
-        let connect = schema.cloned().ok_or_else(|| ConnectError::data("AvroFormat needs records with a schema"))?;
+        let connect = schema
+            .cloned()
+            .ok_or_else(|| ConnectError::data("AvroFormat needs records with a schema"))?;
         let json = avro_schema_json(&connect);
-        let parsed = AvroSchema::parse(&json).map_err(|e| ConnectError::data(format!("cannot map the Connect schema to Avro: {e}")))?;
+        let parsed = AvroSchema::parse(&json).map_err(|e| {
+            ConnectError::data(format!("cannot map the Connect schema to Avro: {e}"))
+        })?;
         let codec = match cfg.avro_codec.as_str() {
             "deflate" => Codec::Deflate,
             "snappy" => Codec::Snappy,
@@ -76,14 +80,26 @@ impl AvroWriter {
         write_bytes(&mut out, b"avro.schema");
         write_bytes(&mut out, json.to_string().as_bytes());
         write_bytes(&mut out, b"avro.codec");
-        write_bytes(&mut out, match codec {
-            Codec::Null => b"null".as_slice(),
-            Codec::Deflate => b"deflate",
-            Codec::Snappy => b"snappy",
-        });
+        write_bytes(
+            &mut out,
+            match codec {
+                Codec::Null => b"null".as_slice(),
+                Codec::Deflate => b"deflate",
+                Codec::Snappy => b"snappy",
+            },
+        );
         write_long(&mut out, 0);
         out.extend_from_slice(&sync);
-        Ok(AvroWriter { view, schema: parsed, connect, codec, sync, out, block: Vec::new(), block_count: 0 })
+        Ok(AvroWriter {
+            view,
+            schema: parsed,
+            connect,
+            codec,
+            sync,
+            out,
+            block: Vec::new(),
+            block_count: 0,
+        })
     }
 
     fn flush_block(&mut self) -> ConnectResult<()> {
@@ -93,7 +109,8 @@ impl AvroWriter {
         let data = match self.codec {
             Codec::Null => std::mem::take(&mut self.block),
             Codec::Deflate => {
-                let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+                let mut e =
+                    flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
                 e.write_all(&self.block)?;
                 self.block.clear();
                 e.finish()?
@@ -119,9 +136,14 @@ impl FormatWriter for AvroWriter {
     fn write(&mut self, records: &[&SinkRecord]) -> ConnectResult<()> {
         for r in records {
             let (_, value) = view_of(r, self.view);
-            let v = to_avro(&self.connect, &value).map_err(|e| ConnectError::data(format!("record {}: {e}", r.position())))?;
-            let datum = apache_avro::to_avro_datum(&self.schema, v)
-                .map_err(|e| ConnectError::data(format!("record {}: cannot encode it as Avro: {e}", r.position())))?;
+            let v = to_avro(&self.connect, &value)
+                .map_err(|e| ConnectError::data(format!("record {}: {e}", r.position())))?;
+            let datum = apache_avro::to_avro_datum(&self.schema, v).map_err(|e| {
+                ConnectError::data(format!(
+                    "record {}: cannot encode it as Avro: {e}",
+                    r.position()
+                ))
+            })?;
             self.block.extend_from_slice(&datum);
             self.block_count += 1;
             if self.block.len() >= BLOCK_BYTES {
@@ -204,7 +226,10 @@ fn unique_name(name: &str, seen: &mut HashMap<String, usize>) -> String {
 fn convert_required(s: &Schema, names: &mut Namer, seen: &mut HashMap<String, usize>) -> Json {
     if s.is_logical(logical::DECIMAL) {
         let scale = s.decimal_scale().unwrap_or(0);
-        let precision: i64 = s.parameter("connect.decimal.precision").and_then(|p| p.parse().ok()).unwrap_or(64);
+        let precision: i64 = s
+            .parameter("connect.decimal.precision")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(64);
         return json!({"type": "bytes", "scale": scale, "precision": precision, "connect.version": 1, "connect.parameters": {"scale": scale.to_string()}, "connect.name": logical::DECIMAL, "logicalType": "decimal"});
     }
     if s.is_logical(logical::DATE) {
@@ -227,16 +252,26 @@ fn convert_required(s: &Schema, names: &mut Namer, seen: &mut HashMap<String, us
         SchemaType::String => json!("string"),
         SchemaType::Bytes => json!("bytes"),
         SchemaType::Array => {
-            let items = s.value_schema.as_deref().map(|i| convert(i, names, seen, false)).unwrap_or(json!("null"));
+            let items = s
+                .value_schema
+                .as_deref()
+                .map(|i| convert(i, names, seen, false))
+                .unwrap_or(json!("null"));
             json!({"type": "array", "items": items})
         }
         SchemaType::Map => {
             let k = s.key_schema.as_deref();
-            let v = s.value_schema.as_deref().map(|i| convert(i, names, seen, false)).unwrap_or(json!("null"));
+            let v = s
+                .value_schema
+                .as_deref()
+                .map(|i| convert(i, names, seen, false))
+                .unwrap_or(json!("null"));
             if k.is_some_and(|k| k.schema_type == SchemaType::String && !k.optional) {
                 json!({"type": "map", "values": v})
             } else {
-                let key = k.map(|k| convert(k, names, seen, false)).unwrap_or(json!("null"));
+                let key = k
+                    .map(|k| convert(k, names, seen, false))
+                    .unwrap_or(json!("null"));
                 let name = unique_name("io.confluent.connect.avro.MapEntry", seen);
                 json!({"type": "array", "items": {"type": "record", "name": name, "fields": [{"name": "key", "type": key}, {"name": "value", "type": v}]}})
             }
@@ -273,7 +308,16 @@ fn convert_required(s: &Schema, names: &mut Namer, seen: &mut HashMap<String, us
 fn sanitize(name: &str) -> String {
     name.split('.')
         .map(|p| {
-            let mut s: String = p.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+            let mut s: String = p
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
             if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
                 s.insert(0, '_');
             }
@@ -301,29 +345,50 @@ pub fn to_avro(s: &Schema, v: &Value) -> Result<AvroValue, String> {
 }
 
 fn to_avro_required(s: &Schema, v: &Value) -> Result<AvroValue, String> {
-    let mismatch = || format!("a {} value does not match schema type {}", v.natural_type().map(|t| t.connect_name()).unwrap_or("null"), s.schema_type);
+    let mismatch = || {
+        format!(
+            "a {} value does not match schema type {}",
+            v.natural_type().map(|t| t.connect_name()).unwrap_or("null"),
+            s.schema_type
+        )
+    };
     if s.is_logical(logical::DECIMAL) {
         let scale = s.decimal_scale().unwrap_or(0);
         return match v {
             Value::Decimal(d) => {
-                let d = d.rescale(scale).ok_or_else(|| format!("decimal {d} does not fit scale {scale}"))?;
-                Ok(AvroValue::Decimal(apache_avro::Decimal::from(d.unscaled_bytes())))
+                let d = d
+                    .rescale(scale)
+                    .ok_or_else(|| format!("decimal {d} does not fit scale {scale}"))?;
+                Ok(AvroValue::Decimal(apache_avro::Decimal::from(
+                    d.unscaled_bytes(),
+                )))
             }
             Value::Bytes(b) => Ok(AvroValue::Decimal(apache_avro::Decimal::from(b.to_vec()))),
             _ => Err(mismatch()),
         };
     }
     if s.is_logical(logical::DATE) {
-        return v.as_i64().map(|d| AvroValue::Date(d as i32)).ok_or_else(mismatch);
+        return v
+            .as_i64()
+            .map(|d| AvroValue::Date(d as i32))
+            .ok_or_else(mismatch);
     }
     if s.is_logical(logical::TIME) {
-        return v.as_i64().map(|d| AvroValue::TimeMillis(d as i32)).ok_or_else(mismatch);
+        return v
+            .as_i64()
+            .map(|d| AvroValue::TimeMillis(d as i32))
+            .ok_or_else(mismatch);
     }
     if s.is_logical(logical::TIMESTAMP) {
-        return v.as_i64().map(AvroValue::TimestampMillis).ok_or_else(mismatch);
+        return v
+            .as_i64()
+            .map(AvroValue::TimestampMillis)
+            .ok_or_else(mismatch);
     }
     Ok(match (s.schema_type, v) {
-        (SchemaType::Int8 | SchemaType::Int16 | SchemaType::Int32, v) => AvroValue::Int(v.as_i64().ok_or_else(mismatch)? as i32),
+        (SchemaType::Int8 | SchemaType::Int16 | SchemaType::Int32, v) => {
+            AvroValue::Int(v.as_i64().ok_or_else(mismatch)? as i32)
+        }
         (SchemaType::Int64, v) => AvroValue::Long(v.as_i64().ok_or_else(mismatch)?),
         (SchemaType::Float32, Value::Float32(f)) => AvroValue::Float(*f),
         (SchemaType::Float64, Value::Float64(f)) => AvroValue::Double(*f),
@@ -332,12 +397,23 @@ fn to_avro_required(s: &Schema, v: &Value) -> Result<AvroValue, String> {
         (SchemaType::String, Value::String(x)) => AvroValue::String(x.clone()),
         (SchemaType::Bytes, Value::Bytes(b)) => AvroValue::Bytes(b.to_vec()),
         (SchemaType::Array, Value::Array(items)) => {
-            let is = s.value_schema.as_deref().ok_or("array schema without items")?;
-            AvroValue::Array(items.iter().map(|i| to_avro(is, i)).collect::<Result<_, _>>()?)
+            let is = s
+                .value_schema
+                .as_deref()
+                .ok_or("array schema without items")?;
+            AvroValue::Array(
+                items
+                    .iter()
+                    .map(|i| to_avro(is, i))
+                    .collect::<Result<_, _>>()?,
+            )
         }
         (SchemaType::Map, Value::Map(entries)) => {
             let ks = s.key_schema.as_deref().ok_or("map schema without keys")?;
-            let vs = s.value_schema.as_deref().ok_or("map schema without values")?;
+            let vs = s
+                .value_schema
+                .as_deref()
+                .ok_or("map schema without values")?;
             if ks.schema_type == SchemaType::String && !ks.optional {
                 let mut m = HashMap::with_capacity(entries.len());
                 for (k, v) in entries {
@@ -349,7 +425,12 @@ fn to_avro_required(s: &Schema, v: &Value) -> Result<AvroValue, String> {
                 AvroValue::Array(
                     entries
                         .iter()
-                        .map(|(k, v)| Ok(AvroValue::Record(vec![("key".into(), to_avro(ks, k)?), ("value".into(), to_avro(vs, v)?)])))
+                        .map(|(k, v)| {
+                            Ok(AvroValue::Record(vec![
+                                ("key".into(), to_avro(ks, k)?),
+                                ("value".into(), to_avro(vs, v)?),
+                            ]))
+                        })
                         .collect::<Result<_, String>>()?,
                 )
             }
@@ -359,7 +440,9 @@ fn to_avro_required(s: &Schema, v: &Value) -> Result<AvroValue, String> {
                 .iter()
                 .map(|f| {
                     let fv = st.get(&f.name).unwrap_or(&Value::Null);
-                    to_avro(&f.schema, fv).map(|a| (f.name.clone(), a)).map_err(|e| format!("field {}: {e}", f.name))
+                    to_avro(&f.schema, fv)
+                        .map(|a| (f.name.clone(), a))
+                        .map_err(|e| format!("field {}: {e}", f.name))
                 })
                 .collect::<Result<_, _>>()?,
         ),
@@ -382,37 +465,70 @@ mod tests {
             .field("price", logical::decimal(2).build())
             .field("day", logical::date().build())
             .field("tags", SchemaBuilder::array(Schema::string()).build())
-            .field("attrs", SchemaBuilder::map(Schema::string(), Schema::int32()).build())
-            .field("byid", SchemaBuilder::map(Schema::int32(), Schema::string()).build())
-            .field("inner", SchemaBuilder::struct_().field("x", Schema::int32()).optional().build())
+            .field(
+                "attrs",
+                SchemaBuilder::map(Schema::string(), Schema::int32()).build(),
+            )
+            .field(
+                "byid",
+                SchemaBuilder::map(Schema::int32(), Schema::string()).build(),
+            )
+            .field(
+                "inner",
+                SchemaBuilder::struct_()
+                    .field("x", Schema::int32())
+                    .optional()
+                    .build(),
+            )
             .build();
         let j = avro_schema_json(&s);
         assert_eq!(j["name"], "com.example.Order");
-        assert_eq!(j["fields"][1]["type"], json!({"type": "int", "connect.type": "int8"}));
+        assert_eq!(
+            j["fields"][1]["type"],
+            json!({"type": "int", "connect.type": "int8"})
+        );
         assert_eq!(j["fields"][2]["type"], json!(["null", "string"]));
         assert_eq!(j["fields"][2]["default"], Json::Null);
         assert_eq!(j["fields"][3]["type"]["logicalType"], "decimal");
         assert_eq!(j["fields"][4]["type"]["logicalType"], "date");
         assert_eq!(j["fields"][6]["type"]["type"], "map");
-        assert_eq!(j["fields"][7]["type"]["items"]["name"], "io.confluent.connect.avro.MapEntry");
-        assert_eq!(j["fields"][8]["type"][1]["name"], "io.confluent.connect.avro.ConnectDefault");
+        assert_eq!(
+            j["fields"][7]["type"]["items"]["name"],
+            "io.confluent.connect.avro.MapEntry"
+        );
+        assert_eq!(
+            j["fields"][8]["type"][1]["name"],
+            "io.confluent.connect.avro.ConnectDefault"
+        );
         AvroSchema::parse(&j).unwrap();
     }
 
     #[test]
     fn values_encode_and_container_reads_back() {
-        let s = SchemaBuilder::struct_().field("id", Schema::int32()).field("n", Schema::optional_string()).build();
+        let s = SchemaBuilder::struct_()
+            .field("id", Schema::int32())
+            .field("n", Schema::optional_string())
+            .build();
         let cfg = crate::config::S3SinkConfig::parse(
-            &[("s3.bucket.name", "b"), ("format.class", "AvroFormat"), ("flush.size", "1"), ("avro.codec", "deflate")]
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            &[
+                ("s3.bucket.name", "b"),
+                ("format.class", "AvroFormat"),
+                ("flush.size", "1"),
+                ("avro.codec", "deflate"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         )
         .unwrap();
         let mut w = AvroWriter::new(View::Value, Some(&s), &cfg).unwrap();
         let recs: Vec<SinkRecord> = (0..3)
             .map(|i| {
-                let v = Value::Struct(Struct::new(s.clone()).with("id", i).with("n", if i == 1 { Value::Null } else { "x".into() }));
+                let v = Value::Struct(
+                    Struct::new(s.clone())
+                        .with("id", i)
+                        .with("n", if i == 1 { Value::Null } else { "x".into() }),
+                );
                 crate::test_support::record(0, i as i64, Some(s.clone()), v)
             })
             .collect();
@@ -423,6 +539,12 @@ mod tests {
         let reader = apache_avro::Reader::new(&bytes[..]).unwrap();
         let rows: Vec<AvroValue> = reader.map(|r| r.unwrap()).collect();
         assert_eq!(rows.len(), 3);
-        assert_eq!(rows[1], AvroValue::Record(vec![("id".into(), AvroValue::Int(1)), ("n".into(), AvroValue::Union(0, Box::new(AvroValue::Null)))]));
+        assert_eq!(
+            rows[1],
+            AvroValue::Record(vec![
+                ("id".into(), AvroValue::Int(1)),
+                ("n".into(), AvroValue::Union(0, Box::new(AvroValue::Null)))
+            ])
+        );
     }
 }

@@ -14,7 +14,11 @@ pub struct ByteArrayWriter {
 
 impl ByteArrayWriter {
     pub fn new(view: View, cfg: &S3SinkConfig) -> Self {
-        ByteArrayWriter { view, separator: cfg.bytearray_separator.clone(), out: Compressor::new(cfg.compression) }
+        ByteArrayWriter {
+            view,
+            separator: cfg.bytearray_separator.clone(),
+            out: Compressor::new(cfg.compression),
+        }
     }
 }
 

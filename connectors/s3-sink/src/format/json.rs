@@ -18,10 +18,19 @@ impl JsonWriter {
     pub fn new(view: View, cfg: &S3SinkConfig) -> Self {
         let json = JsonConverterConfig {
             schemas_enable: false,
-            decimal_format: if cfg.json_decimal_numeric { DecimalFormat::Numeric } else { DecimalFormat::Base64 },
+            decimal_format: if cfg.json_decimal_numeric {
+                DecimalFormat::Numeric
+            } else {
+                DecimalFormat::Base64
+            },
             ..JsonConverterConfig::default()
         };
-        JsonWriter { view, json, out: Compressor::new(cfg.compression), line: Vec::with_capacity(1024) }
+        JsonWriter {
+            view,
+            json,
+            out: Compressor::new(cfg.compression),
+            line: Vec::with_capacity(1024),
+        }
     }
 }
 
@@ -31,8 +40,13 @@ impl FormatWriter for JsonWriter {
         line.clear();
         for r in records {
             let (schema, value) = view_of(r, self.view);
-            write_value(schema.map(|s| &**s), &value, &self.json, &mut line)
-                .map_err(|e| ConnectError::data(format!("record {}: cannot write it as JSON: {}", r.position(), e.full_message())))?;
+            write_value(schema.map(|s| &**s), &value, &self.json, &mut line).map_err(|e| {
+                ConnectError::data(format!(
+                    "record {}: cannot write it as JSON: {}",
+                    r.position(),
+                    e.full_message()
+                ))
+            })?;
             line.push(b'\n');
         }
         self.out.write(&line)?;

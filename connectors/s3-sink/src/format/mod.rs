@@ -32,7 +32,12 @@ pub enum FormatKind {
 
 impl FormatKind {
     /// Accepted short names (Confluent's class names also work).
-    pub const NAMES: &'static [&'static str] = &["JsonFormat", "AvroFormat", "ParquetFormat", "ByteArrayFormat"];
+    pub const NAMES: &'static [&'static str] = &[
+        "JsonFormat",
+        "AvroFormat",
+        "ParquetFormat",
+        "ByteArrayFormat",
+    ];
 
     /// From a class name (`io.confluent.connect.s3.format.json.JsonFormat`),
     /// a simple name (`JsonFormat`) or a short one (`json`).
@@ -74,7 +79,10 @@ impl View {
 }
 
 /// The schema and value a view of a record writes.
-pub fn view_of(record: &SinkRecord, view: View) -> (Option<&SchemaRef>, std::borrow::Cow<'_, ferry_api::Value>) {
+pub fn view_of(
+    record: &SinkRecord,
+    view: View,
+) -> (Option<&SchemaRef>, std::borrow::Cow<'_, ferry_api::Value>) {
     use std::borrow::Cow;
     match view {
         View::Value => (record.value_schema.as_ref(), Cow::Borrowed(&record.value)),
@@ -90,7 +98,12 @@ fn headers_value(record: &SinkRecord) -> ferry_api::Value {
         record
             .headers
             .iter()
-            .map(|h| Value::Map(vec![("key".into(), Value::String(h.key.clone())), ("value".into(), h.value.clone())]))
+            .map(|h| {
+                Value::Map(vec![
+                    ("key".into(), Value::String(h.key.clone())),
+                    ("value".into(), h.value.clone()),
+                ])
+            })
             .collect(),
     )
 }
@@ -129,7 +142,10 @@ impl SharedBuf {
 
 impl Write for SharedBuf {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -147,7 +163,10 @@ impl Compressor {
     pub(crate) fn new(c: Compression) -> Self {
         match c {
             Compression::None => Compressor::Plain(Vec::new()),
-            Compression::Gzip(level) => Compressor::Gzip(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level))),
+            Compression::Gzip(level) => Compressor::Gzip(flate2::write::GzEncoder::new(
+                Vec::new(),
+                flate2::Compression::new(level),
+            )),
         }
     }
     pub(crate) fn write(&mut self, bytes: &[u8]) -> ConnectResult<()> {
@@ -173,7 +192,11 @@ impl Compressor {
 
 /// The file extension (with its dot) of a format under a config.
 pub fn extension(kind: FormatKind, cfg: &S3SinkConfig) -> String {
-    let gz = if matches!(cfg.compression, Compression::Gzip(_)) { ".gz" } else { "" };
+    let gz = if matches!(cfg.compression, Compression::Gzip(_)) {
+        ".gz"
+    } else {
+        ""
+    };
     match kind {
         FormatKind::Json => format!(".json{gz}"),
         FormatKind::ByteArray => format!("{}{gz}", cfg.bytearray_extension),
@@ -186,7 +209,12 @@ pub fn extension(kind: FormatKind, cfg: &S3SinkConfig) -> String {
 }
 
 /// A writer for one file of a view, for records of `schema`.
-pub fn new_writer(kind: FormatKind, view: View, schema: Option<&SchemaRef>, cfg: &S3SinkConfig) -> ConnectResult<Box<dyn FormatWriter>> {
+pub fn new_writer(
+    kind: FormatKind,
+    view: View,
+    schema: Option<&SchemaRef>,
+    cfg: &S3SinkConfig,
+) -> ConnectResult<Box<dyn FormatWriter>> {
     Ok(match kind {
         FormatKind::Json => Box::new(json::JsonWriter::new(view, cfg)),
         FormatKind::ByteArray => Box::new(bytearray::ByteArrayWriter::new(view, cfg)),

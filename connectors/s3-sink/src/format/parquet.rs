@@ -16,9 +16,9 @@ use std::sync::Arc;
 
 use arrow_array::builder::BooleanBufferBuilder;
 use arrow_array::{
-    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array, Int16Array, Int32Array,
-    Int64Array, Int8Array, ListArray, MapArray, RecordBatch, StringArray, StructArray, Time32MillisecondArray,
-    TimestampMillisecondArray,
+    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array,
+    Int16Array, Int32Array, Int64Array, Int8Array, ListArray, MapArray, RecordBatch, StringArray,
+    StructArray, Time32MillisecondArray, TimestampMillisecondArray,
 };
 use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema as ArrowSchema, TimeUnit};
@@ -58,8 +58,14 @@ impl ParquetWriter {
         let connect = schema
             .filter(|s| s.schema_type == SchemaType::Struct)
             .cloned()
-            .ok_or_else(|| ConnectError::data("ParquetFormat needs STRUCT records with a schema"))?;
-        let fields: Vec<Field> = connect.fields.iter().map(|f| arrow_field(&f.name, &f.schema)).collect();
+            .ok_or_else(|| {
+                ConnectError::data("ParquetFormat needs STRUCT records with a schema")
+            })?;
+        let fields: Vec<Field> = connect
+            .fields
+            .iter()
+            .map(|f| arrow_field(&f.name, &f.schema))
+            .collect();
         let arrow = Arc::new(ArrowSchema::new(fields));
         let props = WriterProperties::builder()
             .set_compression(codec(&cfg.parquet_codec))
@@ -69,7 +75,14 @@ impl ParquetWriter {
         let out = SharedBuf::default();
         let writer = ArrowWriter::try_new(out.clone(), arrow.clone(), Some(props))
             .map_err(|e| ConnectError::with_source("cannot start a Parquet file", e))?;
-        Ok(ParquetWriter { view, connect, arrow, writer: std::sync::Mutex::new(Some(writer)), out, row_group_bytes: cfg.parquet_row_group_bytes })
+        Ok(ParquetWriter {
+            view,
+            connect,
+            arrow,
+            writer: std::sync::Mutex::new(Some(writer)),
+            out,
+            row_group_bytes: cfg.parquet_row_group_bytes,
+        })
     }
 }
 
@@ -79,7 +92,10 @@ impl FormatWriter for ParquetWriter {
         let views: Vec<_> = records.iter().map(|r| view_of(r, self.view)).collect();
         for (r, (schema, v)) in records.iter().zip(&views) {
             if !schema.is_some_and(|s| super::same_schema(Some(s), Some(&self.connect))) {
-                return Err(ConnectError::data(format!("record {}: ParquetFormat needs STRUCT records with the file's schema", r.position())));
+                return Err(ConnectError::data(format!(
+                    "record {}: ParquetFormat needs STRUCT records with the file's schema",
+                    r.position()
+                )));
             }
             values.push(v.as_ref());
         }
@@ -89,20 +105,40 @@ impl FormatWriter for ParquetWriter {
             .iter()
             .zip(self.arrow.fields().iter())
             .map(|(f, af)| {
-                let col: Vec<&Value> = values.iter().map(|v| v.as_struct().and_then(|s| s.get(&f.name)).unwrap_or(&Value::Null)).collect();
+                let col: Vec<&Value> = values
+                    .iter()
+                    .map(|v| {
+                        v.as_struct()
+                            .and_then(|s| s.get(&f.name))
+                            .unwrap_or(&Value::Null)
+                    })
+                    .collect();
                 build(&f.schema, af.data_type(), &col).map_err(|e| format!("field {}: {e}", f.name))
             })
             .collect::<Result<Vec<ArrayRef>, String>>()
             .map_err(|e| {
                 let first = records.first().map(|r| r.position()).unwrap_or_default();
-                let last = records.last().map(|r| r.original_offset).unwrap_or_default();
-                ConnectError::data(format!("records {first}..{last}: cannot write as Parquet: {e}"))
+                let last = records
+                    .last()
+                    .map(|r| r.original_offset)
+                    .unwrap_or_default();
+                ConnectError::data(format!(
+                    "records {first}..{last}: cannot write as Parquet: {e}"
+                ))
             })?;
-        let batch = RecordBatch::try_new(self.arrow.clone(), columns).map_err(|e| ConnectError::data(format!("cannot build a Parquet batch: {e}")))?;
-        let w = self.writer.get_mut().unwrap_or_else(|e| e.into_inner()).as_mut().ok_or_else(|| ConnectError::other("Parquet file already finished"))?;
-        w.write(&batch).map_err(|e| ConnectError::with_source("writing Parquet", e))?;
+        let batch = RecordBatch::try_new(self.arrow.clone(), columns)
+            .map_err(|e| ConnectError::data(format!("cannot build a Parquet batch: {e}")))?;
+        let w = self
+            .writer
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+            .ok_or_else(|| ConnectError::other("Parquet file already finished"))?;
+        w.write(&batch)
+            .map_err(|e| ConnectError::with_source("writing Parquet", e))?;
         if w.in_progress_size() >= self.row_group_bytes {
-            w.flush().map_err(|e| ConnectError::with_source("writing Parquet", e))?;
+            w.flush()
+                .map_err(|e| ConnectError::with_source("writing Parquet", e))?;
         }
         Ok(())
     }
@@ -112,19 +148,36 @@ impl FormatWriter for ParquetWriter {
     }
 
     fn buffered_bytes(&self) -> usize {
-        self.writer.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|w| w.in_progress_size()).unwrap_or(0)
+        self.writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|w| w.in_progress_size())
+            .unwrap_or(0)
     }
 
     fn flush_buffered(&mut self) -> ConnectResult<()> {
-        if let Some(w) = self.writer.get_mut().unwrap_or_else(|e| e.into_inner()).as_mut() {
-            w.flush().map_err(|e| ConnectError::with_source("writing Parquet", e))?;
+        if let Some(w) = self
+            .writer
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            w.flush()
+                .map_err(|e| ConnectError::with_source("writing Parquet", e))?;
         }
         Ok(())
     }
 
     fn finish(&mut self) -> ConnectResult<()> {
-        if let Some(w) = self.writer.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
-            w.close().map_err(|e| ConnectError::with_source("finishing a Parquet file", e))?;
+        if let Some(w) = self
+            .writer
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            w.close()
+                .map_err(|e| ConnectError::with_source("finishing a Parquet file", e))?;
         }
         Ok(())
     }
@@ -158,15 +211,39 @@ fn arrow_type(s: &Schema) -> DataType {
         SchemaType::String => DataType::Utf8,
         SchemaType::Bytes => DataType::Binary,
         SchemaType::Array => {
-            let item = s.value_schema.as_deref().map(|i| arrow_field("element", i)).unwrap_or(Field::new("element", DataType::Null, true));
+            let item = s
+                .value_schema
+                .as_deref()
+                .map(|i| arrow_field("element", i))
+                .unwrap_or(Field::new("element", DataType::Null, true));
             DataType::List(Arc::new(item))
         }
         SchemaType::Map => {
-            let k = s.key_schema.as_deref().map(|k| Field::new("key", arrow_type(k), false)).unwrap_or(Field::new("key", DataType::Utf8, false));
-            let v = s.value_schema.as_deref().map(|v| arrow_field("value", v)).unwrap_or(Field::new("value", DataType::Null, true));
-            DataType::Map(Arc::new(Field::new("key_value", DataType::Struct(Fields::from(vec![k, v])), false)), false)
+            let k = s
+                .key_schema
+                .as_deref()
+                .map(|k| Field::new("key", arrow_type(k), false))
+                .unwrap_or(Field::new("key", DataType::Utf8, false));
+            let v = s
+                .value_schema
+                .as_deref()
+                .map(|v| arrow_field("value", v))
+                .unwrap_or(Field::new("value", DataType::Null, true));
+            DataType::Map(
+                Arc::new(Field::new(
+                    "key_value",
+                    DataType::Struct(Fields::from(vec![k, v])),
+                    false,
+                )),
+                false,
+            )
         }
-        SchemaType::Struct => DataType::Struct(Fields::from(s.fields.iter().map(|f| arrow_field(&f.name, &f.schema)).collect::<Vec<_>>())),
+        SchemaType::Struct => DataType::Struct(Fields::from(
+            s.fields
+                .iter()
+                .map(|f| arrow_field(&f.name, &f.schema))
+                .collect::<Vec<_>>(),
+        )),
     }
 }
 
@@ -185,11 +262,21 @@ fn resolve<'a>(s: &'a Schema, v: &'a Value) -> Result<Option<&'a Value>, String>
     }
 }
 
-fn prim<'a, T>(s: &'a Schema, vals: &[&'a Value], f: impl Fn(&'a Value) -> Option<T>) -> Result<Vec<Option<T>>, String> {
+fn prim<'a, T>(
+    s: &'a Schema,
+    vals: &[&'a Value],
+    f: impl Fn(&'a Value) -> Option<T>,
+) -> Result<Vec<Option<T>>, String> {
     vals.iter()
         .map(|v| match resolve(s, v)? {
             None => Ok(None),
-            Some(v) => f(v).map(Some).ok_or_else(|| format!("a {} value does not match schema type {}", v.natural_type().map(|t| t.connect_name()).unwrap_or("null"), s.schema_type)),
+            Some(v) => f(v).map(Some).ok_or_else(|| {
+                format!(
+                    "a {} value does not match schema type {}",
+                    v.natural_type().map(|t| t.connect_name()).unwrap_or("null"),
+                    s.schema_type
+                )
+            }),
         })
         .collect()
 }
@@ -207,13 +294,26 @@ fn nulls_of(s: &Schema, vals: &[&Value]) -> Result<Option<NullBuffer>, String> {
 
 fn build<'a>(s: &'a Schema, dt: &DataType, vals: &[&'a Value]) -> Result<ArrayRef, String> {
     Ok(match dt {
-        DataType::Int8 => Arc::new(Int8Array::from(prim(s, vals, |v| v.as_i64().map(|x| x as i8))?)),
-        DataType::Int16 => Arc::new(Int16Array::from(prim(s, vals, |v| v.as_i64().map(|x| x as i16))?)),
-        DataType::Int32 => Arc::new(Int32Array::from(prim(s, vals, |v| v.as_i64().map(|x| x as i32))?)),
+        DataType::Int8 => Arc::new(Int8Array::from(prim(s, vals, |v| {
+            v.as_i64().map(|x| x as i8)
+        })?)),
+        DataType::Int16 => Arc::new(Int16Array::from(prim(s, vals, |v| {
+            v.as_i64().map(|x| x as i16)
+        })?)),
+        DataType::Int32 => Arc::new(Int32Array::from(prim(s, vals, |v| {
+            v.as_i64().map(|x| x as i32)
+        })?)),
         DataType::Int64 => Arc::new(Int64Array::from(prim(s, vals, |v| v.as_i64())?)),
-        DataType::Date32 => Arc::new(Date32Array::from(prim(s, vals, |v| v.as_i64().map(|x| x as i32))?)),
-        DataType::Time32(_) => Arc::new(Time32MillisecondArray::from(prim(s, vals, |v| v.as_i64().map(|x| x as i32))?)),
-        DataType::Timestamp(_, tz) => Arc::new(TimestampMillisecondArray::from(prim(s, vals, |v| v.as_i64())?).with_timezone_opt(tz.clone())),
+        DataType::Date32 => Arc::new(Date32Array::from(prim(s, vals, |v| {
+            v.as_i64().map(|x| x as i32)
+        })?)),
+        DataType::Time32(_) => Arc::new(Time32MillisecondArray::from(prim(s, vals, |v| {
+            v.as_i64().map(|x| x as i32)
+        })?)),
+        DataType::Timestamp(_, tz) => Arc::new(
+            TimestampMillisecondArray::from(prim(s, vals, |v| v.as_i64())?)
+                .with_timezone_opt(tz.clone()),
+        ),
         DataType::Float32 => Arc::new(Float32Array::from(prim(s, vals, |v| match v {
             Value::Float32(f) => Some(*f),
             _ => None,
@@ -235,30 +335,58 @@ fn build<'a>(s: &'a Schema, dt: &DataType, vals: &[&'a Value]) -> Result<ArrayRe
         DataType::Decimal128(p, scale) => {
             let scale_i = *scale as i32;
             let v = prim(s, vals, |v| match v {
-                Value::Decimal(d) => d.rescale(scale_i).and_then(|d| i128::try_from(d.unscaled).ok()),
+                Value::Decimal(d) => d
+                    .rescale(scale_i)
+                    .and_then(|d| i128::try_from(d.unscaled).ok()),
                 _ => None,
             })?;
-            Arc::new(Decimal128Array::from(v).with_precision_and_scale(*p, *scale).map_err(|e| e.to_string())?)
+            Arc::new(
+                Decimal128Array::from(v)
+                    .with_precision_and_scale(*p, *scale)
+                    .map_err(|e| e.to_string())?,
+            )
         }
         DataType::List(item) => {
-            let is = s.value_schema.as_deref().ok_or("array schema without items")?;
+            let is = s
+                .value_schema
+                .as_deref()
+                .ok_or("array schema without items")?;
             let mut offsets = vec![0i32];
             let mut children: Vec<&Value> = Vec::new();
             for v in vals {
                 if let Some(Value::Array(items)) = resolve(s, v)? {
                     children.extend(items.iter());
                 } else if let Some(other) = resolve(s, v)? {
-                    return Err(format!("expected an array, got {}", other.natural_type().map(|t| t.connect_name()).unwrap_or("null")));
+                    return Err(format!(
+                        "expected an array, got {}",
+                        other
+                            .natural_type()
+                            .map(|t| t.connect_name())
+                            .unwrap_or("null")
+                    ));
                 }
                 offsets.push(children.len() as i32);
             }
             let child = build(is, item.data_type(), &children)?;
-            Arc::new(ListArray::try_new(item.clone(), OffsetBuffer::new(offsets.into()), child, nulls_of(s, vals)?).map_err(|e| e.to_string())?)
+            Arc::new(
+                ListArray::try_new(
+                    item.clone(),
+                    OffsetBuffer::new(offsets.into()),
+                    child,
+                    nulls_of(s, vals)?,
+                )
+                .map_err(|e| e.to_string())?,
+            )
         }
         DataType::Map(entry, sorted) => {
             let ks = s.key_schema.as_deref().ok_or("map schema without keys")?;
-            let vs = s.value_schema.as_deref().ok_or("map schema without values")?;
-            let DataType::Struct(kv) = entry.data_type() else { return Err("bad map type".into()) };
+            let vs = s
+                .value_schema
+                .as_deref()
+                .ok_or("map schema without values")?;
+            let DataType::Struct(kv) = entry.data_type() else {
+                return Err("bad map type".into());
+            };
             let mut offsets = vec![0i32];
             let (mut keys, mut values): (Vec<&Value>, Vec<&Value>) = (Vec::new(), Vec::new());
             for v in vals {
@@ -272,8 +400,18 @@ fn build<'a>(s: &'a Schema, dt: &DataType, vals: &[&'a Value]) -> Result<ArrayRe
             }
             let k = build(ks, kv[0].data_type(), &keys)?;
             let v = build(vs, kv[1].data_type(), &values)?;
-            let entries = StructArray::try_new(kv.clone(), vec![k, v], None).map_err(|e| e.to_string())?;
-            Arc::new(MapArray::try_new(entry.clone(), OffsetBuffer::new(offsets.into()), entries, nulls_of(s, vals)?, *sorted).map_err(|e| e.to_string())?)
+            let entries =
+                StructArray::try_new(kv.clone(), vec![k, v], None).map_err(|e| e.to_string())?;
+            Arc::new(
+                MapArray::try_new(
+                    entry.clone(),
+                    OffsetBuffer::new(offsets.into()),
+                    entries,
+                    nulls_of(s, vals)?,
+                    *sorted,
+                )
+                .map_err(|e| e.to_string())?,
+            )
         }
         DataType::Struct(fields) => {
             let nulls = nulls_of(s, vals)?;
@@ -289,7 +427,10 @@ fn build<'a>(s: &'a Schema, dt: &DataType, vals: &[&'a Value]) -> Result<ArrayRe
                 // Children of null parents may be null even when required.
                 let child_schema;
                 let cs: &Schema = if nulls.is_some() && !f.schema.optional {
-                    child_schema = Schema { optional: true, ..(*f.schema).clone() };
+                    child_schema = Schema {
+                        optional: true,
+                        ..(*f.schema).clone()
+                    };
                     &child_schema
                 } else {
                     &f.schema
@@ -312,14 +453,20 @@ mod tests {
 
     #[test]
     fn structs_write_and_read_back() {
-        let inner = SchemaBuilder::struct_().field("x", Schema::int32()).optional().build();
+        let inner = SchemaBuilder::struct_()
+            .field("x", Schema::int32())
+            .optional()
+            .build();
         let s = SchemaBuilder::struct_()
             .field("id", Schema::int64())
             .field("name", Schema::optional_string())
             .field("price", logical::decimal(2).build())
             .field("at", logical::timestamp().build())
             .field("tags", SchemaBuilder::array(Schema::string()).build())
-            .field("attrs", SchemaBuilder::map(Schema::string(), Schema::int32()).build())
+            .field(
+                "attrs",
+                SchemaBuilder::map(Schema::string(), Schema::int32()).build(),
+            )
             .field("inner", inner.clone())
             .build();
         let cfg = crate::test_support::config(&[("format.class", "ParquetFormat")]);
@@ -333,7 +480,14 @@ mod tests {
                     .with("at", Value::Int64(1_700_000_000_000))
                     .with("tags", Value::Array(vec!["a".into(), "b".into()]))
                     .with("attrs", Value::Map(vec![("k".into(), Value::Int32(i))]))
-                    .with("inner", if i == 3 { Value::Null } else { Struct::new(inner.clone()).with("x", 1).into() });
+                    .with(
+                        "inner",
+                        if i == 3 {
+                            Value::Null
+                        } else {
+                            Struct::new(inner.clone()).with("x", 1).into()
+                        },
+                    );
                 crate::test_support::record(0, i as i64, Some(s.clone()), Value::Struct(v))
             })
             .collect();
@@ -352,7 +506,9 @@ mod tests {
 
     #[test]
     fn schemaless_records_are_refused_naming_the_record() {
-        let s = SchemaBuilder::struct_().field("id", Schema::int64()).build();
+        let s = SchemaBuilder::struct_()
+            .field("id", Schema::int64())
+            .build();
         let cfg = crate::test_support::config(&[("format.class", "ParquetFormat")]);
         let mut w = ParquetWriter::new(View::Value, Some(&s), &cfg).unwrap();
         let r = crate::test_support::record(2, 7, None, Value::Map(vec![]));

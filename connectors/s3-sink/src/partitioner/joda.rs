@@ -19,11 +19,27 @@ pub struct JodaPattern {
 const SUPPORTED: &str = "GCYyxMdDHkhKmsSEeawZz";
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const DAYS: [&str; 7] = [
-    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
 ];
 
 impl JodaPattern {
@@ -60,7 +76,9 @@ impl JodaPattern {
                 i = j + 1;
             } else if c.is_ascii_alphabetic() {
                 if !SUPPORTED.contains(c) {
-                    return Err(format!("pattern letter '{c}' is not supported (supported: {SUPPORTED})"));
+                    return Err(format!(
+                        "pattern letter '{c}' is not supported (supported: {SUPPORTED})"
+                    ));
                 }
                 let mut n = 1;
                 while chars.get(i + n) == Some(&c) {
@@ -107,7 +125,11 @@ impl JodaPattern {
                         'G' => out.push_str(if t.year() > 0 { "AD" } else { "BC" }),
                         'C' => pad(&mut out, (t.year() / 100) as i64, n),
                         'y' | 'Y' | 'x' => {
-                            let y = if *c == 'x' { t.iso_week().year() } else { t.year() } as i64;
+                            let y = if *c == 'x' {
+                                t.iso_week().year()
+                            } else {
+                                t.year()
+                            } as i64;
                             if n == 2 {
                                 pad(&mut out, y.rem_euclid(100), 2)
                             } else {
@@ -120,7 +142,11 @@ impl JodaPattern {
                         'd' => pad(&mut out, t.day() as i64, n),
                         'D' => pad(&mut out, t.ordinal() as i64, n),
                         'H' => pad(&mut out, t.hour() as i64, n),
-                        'k' => pad(&mut out, if t.hour() == 0 { 24 } else { t.hour() as i64 }, n),
+                        'k' => pad(
+                            &mut out,
+                            if t.hour() == 0 { 24 } else { t.hour() as i64 },
+                            n,
+                        ),
                         'h' => pad(&mut out, (t.hour12().1) as i64, n),
                         'K' => pad(&mut out, (t.hour() % 12) as i64, n),
                         'm' => pad(&mut out, t.minute() as i64, n),
@@ -133,8 +159,12 @@ impl JodaPattern {
                             }
                             out.push_str(&frac);
                         }
-                        'E' if n >= 4 => out.push_str(DAYS[t.weekday().num_days_from_monday() as usize]),
-                        'E' => out.push_str(&DAYS[t.weekday().num_days_from_monday() as usize][..3]),
+                        'E' if n >= 4 => {
+                            out.push_str(DAYS[t.weekday().num_days_from_monday() as usize])
+                        }
+                        'E' => {
+                            out.push_str(&DAYS[t.weekday().num_days_from_monday() as usize][..3])
+                        }
                         'e' => pad(&mut out, t.weekday().number_from_monday() as i64, n),
                         'a' => out.push_str(if t.hour() < 12 { "AM" } else { "PM" }),
                         'w' => pad(&mut out, t.iso_week().week() as i64, n),
@@ -171,7 +201,10 @@ mod tests {
     fn hive_style_pattern_with_quoted_literals() {
         let p = JodaPattern::parse("'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH").unwrap();
         // 2024-05-01T13:45:00Z
-        assert_eq!(p.format(&at(1_714_571_100_000, Tz::UTC)), "year=2024/month=05/day=01/hour=13");
+        assert_eq!(
+            p.format(&at(1_714_571_100_000, Tz::UTC)),
+            "year=2024/month=05/day=01/hour=13"
+        );
         assert_eq!(
             p.format(&at(1_714_571_100_000, Tz::America__New_York)),
             "year=2024/month=05/day=01/hour=09"

@@ -147,10 +147,14 @@ impl Partitioner {
                 86_400_000,
             ),
             PartitionerKind::Hourly => (
-                Some(format!("'year'=YYYY{delim}'month'=MM{delim}'day'=dd{delim}'hour'=HH")),
+                Some(format!(
+                    "'year'=YYYY{delim}'month'=MM{delim}'day'=dd{delim}'hour'=HH"
+                )),
                 3_600_000,
             ),
-            PartitionerKind::TimeBased => (Some(cfg.path_format.clone()), cfg.partition_duration_ms),
+            PartitionerKind::TimeBased => {
+                (Some(cfg.path_format.clone()), cfg.partition_duration_ms)
+            }
             _ => (None, -1),
         };
         Partitioner {
@@ -272,8 +276,16 @@ impl Partitioner {
             .tz
             .timestamp_millis_opt(start)
             .single()
-            .unwrap_or_else(|| Tz::UTC.timestamp_millis_opt(start).unwrap().with_timezone(&self.tz));
-        self.pattern.as_ref().map(|p| p.format(&t)).unwrap_or_default()
+            .unwrap_or_else(|| {
+                Tz::UTC
+                    .timestamp_millis_opt(start)
+                    .unwrap()
+                    .with_timezone(&self.tz)
+            });
+        self.pattern
+            .as_ref()
+            .map(|p| p.format(&t))
+            .unwrap_or_default()
     }
 }
 
@@ -295,7 +307,11 @@ fn parse_iso(s: &str) -> Option<i64> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp_millis());
     }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
             return Some(t.and_utc().timestamp_millis());
         }
@@ -313,7 +329,13 @@ mod tests {
     use ferry_api::{Headers, SchemaBuilder, Struct, TimestampType, TopicPartition};
     use std::sync::Arc;
 
-    pub(crate) fn record(partition: i32, offset: i64, schema: Option<Arc<Schema>>, value: Value, ts: Option<i64>) -> SinkRecord {
+    pub(crate) fn record(
+        partition: i32,
+        offset: i64,
+        schema: Option<Arc<Schema>>,
+        value: Value,
+        ts: Option<i64>,
+    ) -> SinkRecord {
         SinkRecord {
             topic: "orders".into(),
             partition,
@@ -331,10 +353,14 @@ mod tests {
     }
 
     fn cfg(pairs: &[(&str, &str)]) -> S3SinkConfig {
-        let mut p: ferry_api::PropertyMap = [("s3.bucket.name", "b"), ("format.class", "JsonFormat"), ("flush.size", "1")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let mut p: ferry_api::PropertyMap = [
+            ("s3.bucket.name", "b"),
+            ("format.class", "JsonFormat"),
+            ("flush.size", "1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         for (k, v) in pairs {
             p.insert(k.to_string(), v.to_string());
         }
@@ -347,12 +373,17 @@ mod tests {
     #[test]
     fn default_partitioner_names_the_kafka_partition() {
         let p = Partitioner::new(&cfg(&[]));
-        assert_eq!(p.encode(&record(3, 0, None, Value::Null, None), 0).unwrap(), "partition=3");
+        assert_eq!(
+            p.encode(&record(3, 0, None, Value::Null, None), 0).unwrap(),
+            "partition=3"
+        );
     }
 
     #[test]
     fn field_partitioner_with_several_and_nested_fields() {
-        let addr = SchemaBuilder::struct_().field("country", Schema::string()).build();
+        let addr = SchemaBuilder::struct_()
+            .field("country", Schema::string())
+            .build();
         let schema = SchemaBuilder::struct_()
             .field("region", Schema::string())
             .field("shard", Schema::int32())
@@ -371,16 +402,27 @@ mod tests {
             ("partition.field.name", "region,shard,vip,address.country"),
         ]));
         let r = record(0, 0, Some(schema), v, None);
-        assert_eq!(p.encode(&r, 0).unwrap(), "region=eu/shard=7/vip=true/address.country=de");
+        assert_eq!(
+            p.encode(&r, 0).unwrap(),
+            "region=eu/shard=7/vip=true/address.country=de"
+        );
         // Schemaless maps work too.
         let m = Value::Map(vec![
             ("region".into(), "us".into()),
             ("shard".into(), Value::Int64(1)),
             ("vip".into(), false.into()),
-            ("address".into(), Value::Map(vec![("country".into(), "fr".into())])),
+            (
+                "address".into(),
+                Value::Map(vec![("country".into(), "fr".into())]),
+            ),
         ]);
-        assert_eq!(p.encode(&record(0, 0, None, m, None), 0).unwrap(), "region=us/shard=1/vip=false/address.country=fr");
-        let missing = p.encode(&record(0, 9, None, Value::Map(vec![]), None), 0).unwrap_err();
+        assert_eq!(
+            p.encode(&record(0, 0, None, m, None), 0).unwrap(),
+            "region=us/shard=1/vip=false/address.country=fr"
+        );
+        let missing = p
+            .encode(&record(0, 9, None, Value::Map(vec![]), None), 0)
+            .unwrap_err();
         assert!(missing.to_string().contains("orders-0@9"), "{missing}");
     }
 
@@ -393,7 +435,10 @@ mod tests {
             ("timestamp.extractor", "Record"),
         ]));
         let r = record(0, 0, None, Value::Null, Some(TS));
-        assert_eq!(hourly.encode(&r, 0).unwrap(), "year=2024/month=05/day=01/hour=13");
+        assert_eq!(
+            hourly.encode(&r, 0).unwrap(),
+            "year=2024/month=05/day=01/hour=13"
+        );
         let daily = Partitioner::new(&cfg(&[
             ("partitioner.class", "DailyPartitioner"),
             ("locale", "en-US"),
@@ -406,7 +451,10 @@ mod tests {
         assert_eq!(daily.encode(&late, 0).unwrap(), "year=2024/month=05/day=02");
 
         let tb = Partitioner::new(&cfg(&[
-            ("partitioner.class", "io.confluent.connect.storage.partitioner.TimeBasedPartitioner"),
+            (
+                "partitioner.class",
+                "io.confluent.connect.storage.partitioner.TimeBasedPartitioner",
+            ),
             ("path.format", "'dt'=YYYY-MM-dd/'min'=HHmm"),
             ("partition.duration.ms", "900000"),
             ("locale", "en"),
@@ -414,13 +462,27 @@ mod tests {
             ("timestamp.extractor", "RecordField"),
             ("timestamp.field", "meta.at"),
         ]));
-        let meta = SchemaBuilder::struct_().field("at", logical::timestamp().build()).build();
+        let meta = SchemaBuilder::struct_()
+            .field("at", logical::timestamp().build())
+            .build();
         let schema = SchemaBuilder::struct_().field("meta", meta.clone()).build();
-        let v = Value::Struct(Struct::new(schema.clone()).with("meta", Struct::new(meta).with("at", Value::Int64(TS))));
+        let v = Value::Struct(
+            Struct::new(schema.clone())
+                .with("meta", Struct::new(meta).with("at", Value::Int64(TS))),
+        );
         // 15:45 CEST, 15-minute buckets.
-        assert_eq!(tb.encode(&record(0, 0, Some(schema), v, None), 0).unwrap(), "dt=2024-05-01/min=1545");
-        let iso = Value::Map(vec![("meta".into(), Value::Map(vec![("at".into(), "2024-05-01T13:59:59Z".into())]))]);
-        assert_eq!(tb.encode(&record(0, 0, None, iso, None), 0).unwrap(), "dt=2024-05-01/min=1545");
+        assert_eq!(
+            tb.encode(&record(0, 0, Some(schema), v, None), 0).unwrap(),
+            "dt=2024-05-01/min=1545"
+        );
+        let iso = Value::Map(vec![(
+            "meta".into(),
+            Value::Map(vec![("at".into(), "2024-05-01T13:59:59Z".into())]),
+        )]);
+        assert_eq!(
+            tb.encode(&record(0, 0, None, iso, None), 0).unwrap(),
+            "dt=2024-05-01/min=1545"
+        );
     }
 
     #[test]
@@ -430,12 +492,21 @@ mod tests {
             ("locale", "en-US"),
             ("timezone", "UTC"),
         ]));
-        assert_eq!(p.encode(&record(0, 0, None, Value::Null, None), TS).unwrap(), "year=2024/month=05/day=01/hour=13");
+        assert_eq!(
+            p.encode(&record(0, 0, None, Value::Null, None), TS)
+                .unwrap(),
+            "year=2024/month=05/day=01/hour=13"
+        );
     }
 
     #[test]
     fn class_names_resolve() {
-        assert_eq!(PartitionerKind::from_class("io.confluent.connect.storage.partitioner.HourlyPartitioner"), Some(PartitionerKind::Hourly));
+        assert_eq!(
+            PartitionerKind::from_class(
+                "io.confluent.connect.storage.partitioner.HourlyPartitioner"
+            ),
+            Some(PartitionerKind::Hourly)
+        );
         assert_eq!(PartitionerKind::from_class("Nope"), None);
         assert_eq!(
             TimestampExtractorKind::from_name("io.confluent.connect.storage.partitioner.TimeBasedPartitioner$RecordFieldTimestampExtractor"),

@@ -1,0 +1,406 @@
+//! S3 sink end to end: Kafka (tansu) → `ferry` → S3 (SeaweedFS), objects
+//! read back by independent readers (pyarrow, DuckDB, fastavro, plain
+//! JSON), and exactly-once output across `kill -9`s.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ferry_tests::kafka::{committed_offsets, create_topic, produce};
+use ferry_tests::s3;
+use ferry_tests::worker::{worker_properties, write_properties, Worker};
+use ferry_tests::{http_get, test_dir, unique, wait_for};
+
+struct Sink {
+    dir: tempfile::TempDir,
+    name: String,
+    topic: String,
+    topics_dir: String,
+    worker_file: PathBuf,
+    connector: PathBuf,
+    port: u16,
+}
+
+impl Sink {
+    fn new(partitions: i32, props: &[(&str, &str)]) -> Sink {
+        let dir = test_dir();
+        let topic = unique("s3in");
+        create_topic(&topic, partitions);
+        let name = unique("s3sink");
+        let topics_dir = unique("e2e");
+        let port = Worker::port();
+        let worker_file = worker_properties(dir.path(), port, &[]);
+        let connector = dir.path().join("s3.properties");
+        let endpoint = s3::endpoint();
+        let bucket = s3::bucket();
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("name", &name),
+            ("connector.class", "io.confluent.connect.s3.S3SinkConnector"),
+            ("topics", &topic),
+            ("tasks.max", "1"),
+            ("s3.bucket.name", &bucket),
+            ("store.url", &endpoint),
+            ("s3.region", "us-east-1"),
+            ("topics.dir", &topics_dir),
+            ("ferry.task.restart.on.failure", "false"),
+        ];
+        pairs.extend_from_slice(props);
+        write_properties(&connector, &pairs);
+        Sink {
+            dir,
+            name,
+            topic,
+            topics_dir,
+            worker_file,
+            connector,
+            port,
+        }
+    }
+
+    fn start(&self) -> Worker {
+        Worker::start(
+            self.dir.path(),
+            &self.worker_file,
+            std::slice::from_ref(&self.connector),
+            self.port,
+        )
+    }
+
+    /// Data objects (not the `_ferry` state).
+    fn objects(&self) -> Vec<String> {
+        s3::list(&format!("{}/", self.topics_dir))
+            .into_iter()
+            .filter(|k| !k.contains("/_ferry/"))
+            .collect()
+    }
+
+    fn wait_objects(&self, n: usize, secs: u64) -> Vec<String> {
+        wait_for(&format!("{n} objects"), Duration::from_secs(secs), || {
+            let o = self.objects();
+            (o.len() >= n).then_some(o)
+        })
+    }
+
+    fn committed(&self, partitions: i32) -> std::collections::BTreeMap<i32, i64> {
+        committed_offsets(&format!("connect-{}", self.name), &self.topic, partitions)
+    }
+}
+
+const JSON_SCHEMALESS: &[(&str, &str)] = &[
+    (
+        "value.converter",
+        "org.apache.kafka.connect.json.JsonConverter",
+    ),
+    ("value.converter.schemas.enable", "false"),
+];
+
+#[test]
+fn json_default_partitioner_writes_confluent_keys_and_lines() {
+    let mut props = vec![
+        (
+            "format.class",
+            "io.confluent.connect.s3.format.json.JsonFormat",
+        ),
+        ("flush.size", "3"),
+    ];
+    props.extend_from_slice(JSON_SCHEMALESS);
+    let sink = Sink::new(2, &props);
+    let values: Vec<String> = (0..10)
+        .map(|i| format!(r#"{{"id":{i},"name":"n{i}","nested":{{"a":[1,2.5,null]}}}}"#))
+        .collect();
+    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+    produce(&sink.topic, 0, &refs);
+    produce(&sink.topic, 1, &refs[..4]);
+    let _worker = sink.start();
+    let objects = sink.wait_objects(4, 90);
+    let (d, t) = (&sink.topics_dir, &sink.topic);
+    assert_eq!(
+        objects,
+        vec![
+            format!("{d}/{t}/partition=0/{t}+0+0000000000.json"),
+            format!("{d}/{t}/partition=0/{t}+0+0000000003.json"),
+            format!("{d}/{t}/partition=0/{t}+0+0000000006.json"),
+            format!("{d}/{t}/partition=1/{t}+1+0000000000.json"),
+        ]
+    );
+    let text = String::from_utf8(s3::get(&objects[1])).unwrap();
+    assert_eq!(
+        text,
+        format!("{}\n{}\n{}\n", values[3], values[4], values[5])
+    );
+    // Offsets are committed for what is in S3 only: record 9 of partition
+    // 0 and record 3 of partition 1 wait in open files.
+    let committed = wait_for("commits", Duration::from_secs(30), || {
+        let c = sink.committed(2);
+        (c.get(&0) == Some(&9) && c.get(&1) == Some(&3)).then_some(c)
+    });
+    assert_eq!(committed.len(), 2);
+}
+
+fn order_envelope(id: i64, region: &str, amount: f64, ts: i64) -> String {
+    format!(
+        r#"{{"schema":{{"type":"struct","name":"com.example.Order","optional":false,"fields":[{{"field":"id","type":"int64"}},{{"field":"region","type":"string"}},{{"field":"amount","type":"double"}},{{"field":"note","type":"string","optional":true}},{{"field":"ts","type":"int64","name":"org.apache.kafka.connect.data.Timestamp","version":1}}]}},"payload":{{"id":{id},"region":"{region}","amount":{amount},"note":null,"ts":{ts}}}}}"#
+    )
+}
+
+const JSON_WITH_SCHEMA: &[(&str, &str)] = &[
+    (
+        "value.converter",
+        "org.apache.kafka.connect.json.JsonConverter",
+    ),
+    ("value.converter.schemas.enable", "true"),
+];
+
+#[test]
+fn parquet_with_field_partitioner_reads_back_with_pyarrow_and_duckdb() {
+    let mut props = vec![
+        (
+            "format.class",
+            "io.confluent.connect.s3.format.parquet.ParquetFormat",
+        ),
+        (
+            "partitioner.class",
+            "io.confluent.connect.storage.partitioner.FieldPartitioner",
+        ),
+        ("partition.field.name", "region"),
+        ("flush.size", "10"),
+    ];
+    props.extend_from_slice(JSON_WITH_SCHEMA);
+    let sink = Sink::new(1, &props);
+    let values: Vec<String> = (0..20)
+        .map(|i| {
+            order_envelope(
+                i,
+                if i % 2 == 0 { "eu" } else { "us" },
+                i as f64 * 1.5,
+                1_714_571_100_000,
+            )
+        })
+        .collect();
+    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+    produce(&sink.topic, 0, &refs);
+    let _worker = sink.start();
+    let objects = sink.wait_objects(4, 90);
+    let (d, t) = (&sink.topics_dir, &sink.topic);
+    assert_eq!(
+        objects,
+        vec![
+            format!("{d}/{t}/region=eu/{t}+0+0000000000.snappy.parquet"),
+            format!("{d}/{t}/region=eu/{t}+0+0000000010.snappy.parquet"),
+            format!("{d}/{t}/region=us/{t}+0+0000000001.snappy.parquet"),
+            format!("{d}/{t}/region=us/{t}+0+0000000011.snappy.parquet"),
+        ]
+    );
+    let local = sink.dir.path().join("lake");
+    s3::download(&format!("{d}/"), &local);
+    let root = local.to_str().unwrap();
+    let out = s3::python(&format!(
+        r#"
+import pyarrow.parquet as pq
+t = pq.read_table("{root}/{t}/region=eu/{t}+0+0000000000.snappy.parquet")
+print(t.schema.field("id").type, t.schema.field("amount").type, t.schema.field("ts").type, t.num_rows)
+print(t.column("id").to_pylist())
+md = pq.ParquetFile("{root}/{t}/region=eu/{t}+0+0000000000.snappy.parquet").metadata
+print(md.row_group(0).column(0).compression)
+import duckdb
+print(duckdb.sql("select region, count(*), sum(id) from read_parquet('{root}/{t}/*/*.parquet', hive_partitioning=true) group by region order by region").fetchall())
+"#
+    ));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "int64 double timestamp[ms, tz=UTC] 5", "{out}");
+    assert_eq!(lines[1], "[0, 2, 4, 6, 8]", "{out}");
+    assert_eq!(lines[2], "SNAPPY", "{out}");
+    assert_eq!(lines[3], "[('eu', 10, 90), ('us', 10, 100)]", "{out}");
+}
+
+#[test]
+fn avro_with_daily_partitioner_reads_back_with_fastavro() {
+    let mut props = vec![
+        ("format.class", "AvroFormat"),
+        ("avro.codec", "deflate"),
+        (
+            "partitioner.class",
+            "io.confluent.connect.storage.partitioner.DailyPartitioner",
+        ),
+        ("locale", "en-US"),
+        ("timezone", "UTC"),
+        ("timestamp.extractor", "RecordField"),
+        ("timestamp.field", "ts"),
+        ("flush.size", "4"),
+    ];
+    props.extend_from_slice(JSON_WITH_SCHEMA);
+    let sink = Sink::new(1, &props);
+    let day = 86_400_000;
+    let values: Vec<String> = (0..4)
+        .map(|i| order_envelope(i, "eu", 0.5, 1_714_571_100_000 + (i / 2) * day))
+        .collect();
+    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+    produce(&sink.topic, 0, &refs);
+    let _worker = sink.start();
+    let objects = sink.wait_objects(2, 90);
+    let (d, t) = (&sink.topics_dir, &sink.topic);
+    assert_eq!(
+        objects,
+        vec![
+            format!("{d}/{t}/year=2024/month=05/day=01/{t}+0+0000000000.avro"),
+            format!("{d}/{t}/year=2024/month=05/day=02/{t}+0+0000000002.avro"),
+        ]
+    );
+    let local = sink.dir.path().join("avro");
+    s3::download(&format!("{d}/"), &local);
+    let root = local.to_str().unwrap();
+    let out = s3::python(&format!(
+        r#"
+import fastavro, glob
+for f in sorted(glob.glob("{root}/**/*.avro", recursive=True)):
+    with open(f, "rb") as fh:
+        r = fastavro.reader(fh)
+        print(r.codec, r.writer_schema["name"], [(x["id"], x["region"], x["note"], x["ts"].year) for x in r])
+"#
+    ));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0], "deflate com.example.Order [(0, 'eu', None, 2024), (1, 'eu', None, 2024)]",
+        "{out}"
+    );
+    assert_eq!(lines.len(), 2, "{out}");
+}
+
+#[test]
+fn schemaless_record_into_parquet_fails_the_task_naming_it_and_commits_nothing() {
+    let mut props = vec![("format.class", "ParquetFormat"), ("flush.size", "1")];
+    props.extend_from_slice(JSON_SCHEMALESS);
+    let sink = Sink::new(1, &props);
+    produce(&sink.topic, 0, &[br#"{"a":1}"#, br#"{"a":2}"#]);
+    let port = sink.port;
+    let _worker = sink.start();
+    let name = sink.name.clone();
+    let trace = wait_for("the task to fail", Duration::from_secs(90), || {
+        let (_, body) = http_get(port, &format!("/connectors/{name}/tasks/0/status"))?;
+        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+        (v["state"] == "FAILED").then(|| v["trace"].as_str().unwrap_or_default().to_string())
+    });
+    assert!(trace.contains(&format!("{}-0@0", sink.topic)), "{trace}");
+    assert!(
+        trace.contains("ParquetFormat needs STRUCT records with a schema"),
+        "{trace}"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(sink.committed(1).is_empty(), "nothing committed");
+    assert!(sink.objects().is_empty(), "no object written");
+}
+
+/// Produces `n` records over `partitions` (values `p<partition>-<i>`),
+/// runs the sink with `kill -9` at five random moments, then checks that
+/// every record is in exactly one object.
+fn crash_test(props: &[(&str, &str)]) {
+    let n: usize = std::env::var("FERRY_S3_CRASH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let partitions = 4;
+    let mut all = vec![
+        ("format.class", "ByteArrayFormat"),
+        (
+            "value.converter",
+            "org.apache.kafka.connect.converters.ByteArrayConverter",
+        ),
+    ];
+    all.extend_from_slice(props);
+    let sink = Sink::new(partitions, &all);
+    let mut expected = HashMap::new();
+    for p in 0..partitions {
+        let values: Vec<String> = (0..n / partitions as usize)
+            .map(|i| format!("p{p}-{i}"))
+            .collect();
+        for v in &values {
+            expected.insert(v.clone(), 0usize);
+        }
+        let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+        produce(&sink.topic, p, &refs);
+    }
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mut rand = move |lo: u64, hi: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        lo + seed % (hi - lo)
+    };
+    for round in 0..5 {
+        let mut w = sink.start();
+        let ms = rand(1500, 6000);
+        std::thread::sleep(Duration::from_millis(ms));
+        eprintln!("kill -9 #{round} after {ms} ms");
+        w.kill9();
+    }
+    let _worker = sink.start();
+    let count_lines = || -> usize {
+        sink.objects()
+            .iter()
+            .map(|k| {
+                s3::get(k)
+                    .split(|b| *b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .count()
+            })
+            .sum()
+    };
+    wait_for("every record in S3", Duration::from_secs(240), || {
+        let c = sink.committed(partitions);
+        (c.values().sum::<i64>() as usize >= n).then_some(())
+    });
+    let mut dups = Vec::new();
+    for k in sink.objects() {
+        for line in s3::get(&k).split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let v = String::from_utf8_lossy(line).into_owned();
+            let c = expected
+                .get_mut(&v)
+                .unwrap_or_else(|| panic!("unexpected record {v} in {k}"));
+            *c += 1;
+            if *c > 1 {
+                dups.push((v, k.clone()));
+            }
+        }
+    }
+    let missing: Vec<&String> = expected
+        .iter()
+        .filter(|(_, c)| **c == 0)
+        .map(|(v, _)| v)
+        .collect();
+    assert!(
+        dups.is_empty(),
+        "{} duplicates, e.g. {:?}",
+        dups.len(),
+        &dups[..dups.len().min(5)]
+    );
+    assert!(
+        missing.is_empty(),
+        "{} missing, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert_eq!(count_lines(), n);
+}
+
+#[test]
+fn crash_test_default_partitioner_with_flush_size_is_exactly_once() {
+    // 2,500 divides the records of each partition, so the last file closes too.
+    crash_test(&[("flush.size", "2500")]);
+}
+
+#[test]
+fn crash_test_time_based_with_scheduled_rotation_is_exactly_once() {
+    crash_test(&[
+        ("flush.size", "1000000"),
+        ("partitioner.class", "TimeBasedPartitioner"),
+        ("path.format", "'date'=YYYY-MM-dd/'minute'=HHmm"),
+        ("partition.duration.ms", "60000"),
+        ("locale", "en-US"),
+        ("timezone", "UTC"),
+        ("timestamp.extractor", "Wallclock"),
+        ("rotate.schedule.interval.ms", "1000"),
+    ]);
+}
