@@ -7,8 +7,8 @@ use ferry_api::{ConfigErrors, Converter, PropertyMap};
 
 use super::{TaskSpec, WorkerServices};
 use crate::config::worker::WorkerConfig;
-use crate::error::RuntimeError;
 use crate::converters::{converter_for, header_converter_for, HeaderConverter};
+use crate::error::RuntimeError;
 
 /// Key, value and header converters for one connector.
 #[derive(Clone)]
