@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use ferry_tests::kafka::create_topic;
-use ferry_tests::pg::{cleanup, confirmed_flush, connector_properties, exec, read_keyed};
+use ferry_tests::pg::{confirmed_flush, connector_properties, exec, read_keyed, Fixture};
 use ferry_tests::worker::{worker_properties, Worker};
-use ferry_tests::{test_dir, unique, wait_for};
+use ferry_tests::{test_dir, wait_for};
 use serde_json::{json, Value};
 
 /// Blanks what changes from run to run (times, LSNs, transaction ids).
@@ -25,35 +25,6 @@ fn mask(v: &mut Value) {
         for k in ["ts_ms", "ts_us", "ts_ns", "txId", "lsn", "sequence"] {
             src[k] = json!("*");
         }
-    }
-}
-
-struct Fixture {
-    schema: String,
-    prefix: String,
-    slot: String,
-    publication: String,
-}
-
-impl Fixture {
-    fn new(tag: &str) -> Fixture {
-        let id = unique(tag).replace('-', "_");
-        Fixture {
-            schema: format!("s_{id}"),
-            prefix: format!("p{id}"),
-            slot: format!("slot_{id}"),
-            publication: format!("pub_{id}"),
-        }
-    }
-
-    fn topic(&self, table: &str) -> String {
-        format!("{}.{}.{table}", self.prefix, self.schema)
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        cleanup(&self.slot, &self.publication, &self.schema);
     }
 }
 

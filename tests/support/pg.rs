@@ -148,3 +148,128 @@ pub fn read_keyed(topic: &str, expected: usize, idle: std::time::Duration) -> Ve
     }
     out
 }
+
+/// A private schema, slot, publication and topic prefix for one test;
+/// dropped (slot, publication, schema) at the end.
+pub struct Fixture {
+    pub schema: String,
+    pub prefix: String,
+    pub slot: String,
+    pub publication: String,
+}
+
+impl Fixture {
+    pub fn new(tag: &str) -> Fixture {
+        let id = crate::unique(tag).replace('-', "_");
+        Fixture {
+            schema: format!("s_{id}"),
+            prefix: format!("p{id}"),
+            slot: format!("slot_{id}"),
+            publication: format!("pub_{id}"),
+        }
+    }
+
+    /// The topic of `table`.
+    pub fn topic(&self, table: &str) -> String {
+        format!("{}.{}.{table}", self.prefix, self.schema)
+    }
+
+    /// Connector settings for this fixture: its slot, publication (filtered
+    /// to its schema) and prefix, topics created by the runtime with one
+    /// partition, heartbeats every second.
+    pub fn settings(&self) -> Vec<(String, String)> {
+        [
+            ("topic.prefix", self.prefix.clone()),
+            ("slot.name", self.slot.clone()),
+            ("publication.name", self.publication.clone()),
+            ("publication.autocreate.mode", "filtered".into()),
+            ("table.include.list", format!("{}\\..*", self.schema)),
+            ("heartbeat.interval.ms", "1000".into()),
+            ("topic.creation.default.partitions", "1".into()),
+            ("topic.creation.default.replication.factor", "1".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        cleanup(&self.slot, &self.publication, &self.schema);
+    }
+}
+
+/// Connector properties from owned pairs (later pairs win).
+pub fn connector_properties_owned(dir: &Path, name: &str, extra: &[(String, String)]) -> PathBuf {
+    let pairs: Vec<(&str, &str)> = extra
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    connector_properties(dir, name, &pairs)
+}
+
+/// Reads one partition-0 topic incrementally from the beginning, each
+/// offset once: while a topic is being written, tansu sometimes hands a
+/// consumer records it already returned (same offsets), which are dropped.
+pub struct TopicTail {
+    consumer: rdkafka::consumer::BaseConsumer,
+    topic: String,
+    next: std::cell::Cell<i64>,
+}
+
+impl TopicTail {
+    pub fn new(topic: &str) -> TopicTail {
+        use rdkafka::config::ClientConfig;
+        use rdkafka::consumer::Consumer;
+        use rdkafka::{Offset, TopicPartitionList};
+        let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", crate::bootstrap())
+            .set("group.id", crate::unique("ferry-pg-tail"))
+            .set("enable.auto.commit", "false")
+            .set("fetch.wait.max.ms", "10")
+            .set("topic.metadata.refresh.interval.ms", "1000")
+            .create()
+            .expect("consumer");
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(topic, 0, Offset::Beginning)
+            .expect("partition");
+        consumer.assign(&tpl).expect("assign");
+        TopicTail {
+            consumer,
+            topic: topic.to_string(),
+            next: std::cell::Cell::new(0),
+        }
+    }
+
+    /// Records that arrive within `wait` (stops early after a quiet 200 ms
+    /// once something came).
+    pub fn poll(&self, wait: std::time::Duration) -> Vec<Keyed> {
+        use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+        use rdkafka::Message;
+        let start = std::time::Instant::now();
+        let mut out = Vec::new();
+        while start.elapsed() < wait {
+            match self.consumer.poll(std::time::Duration::from_millis(200)) {
+                Some(Ok(m)) if m.offset() < self.next.get() => {}
+                Some(Ok(m)) => {
+                    self.next.set(m.offset() + 1);
+                    let s = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
+                    out.push(Keyed {
+                        key: s(m.key()),
+                        value: s(m.payload()),
+                    });
+                }
+                // The topic may not exist yet (created by the runtime on the first record).
+                Some(Err(KafkaError::MessageConsumption(
+                    RDKafkaErrorCode::UnknownTopicOrPartition,
+                )))
+                | Some(Err(KafkaError::MessageConsumption(RDKafkaErrorCode::UnknownTopic))) => {}
+                Some(Err(e)) => panic!("reading {}: {e}", self.topic),
+                None if !out.is_empty() => break,
+                None => {}
+            }
+        }
+        out
+    }
+}
