@@ -265,6 +265,7 @@ impl TableSchema {
             Cell::Text(t) => col
                 .kind
                 .value(t, &self.mapping)
+                .map(|v| rebind(v, &col.schema))
                 .map_err(|e| format!("column {}.{}.{}: {e}", self.schema, self.table, col.name)),
             Cell::Unchanged => Ok(unavailable(&col.schema)),
         }
@@ -295,6 +296,23 @@ impl TableSchema {
             )
             .expect("envelope arity"),
         )
+    }
+}
+
+/// Gives struct values (e.g. `VariableScaleDecimal`, also inside arrays)
+/// the column's own schema instance: the converters check that a struct is
+/// written with the schema it was built with, and the column's schema
+/// differs (optional, default) from the one the value was converted with.
+fn rebind(v: Value, schema: &SchemaRef) -> Value {
+    match v {
+        Value::Struct(s) if !Arc::ptr_eq(s.schema(), schema) => {
+            Struct::from_values(schema.clone(), s.into_values()).map_or(Value::Null, Value::Struct)
+        }
+        Value::Array(items) => match schema.value_schema.as_ref() {
+            Some(elem) => Value::Array(items.into_iter().map(|i| rebind(i, elem)).collect()),
+            None => Value::Array(items),
+        },
+        other => other,
     }
 }
 

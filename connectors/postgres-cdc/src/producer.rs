@@ -657,7 +657,8 @@ impl Producer {
             Some(t.envelope_schema.clone()),
             value,
         )
-        .with_key(t.key_schema.clone(), key.clone());
+        // A truncate has neither key nor key schema (as Debezium's).
+        .with_key(t.key_schema.clone().filter(|_| !key.is_null()), key.clone());
         // The previous event is not the transaction's last: send it.
         let held = std::mem::take(&mut self.pending);
         for (mut r, p, mt) in held {

@@ -42,7 +42,8 @@ pub enum Kind {
     TimeTz,
     /// timestamp(p).
     Timestamp(u32),
-    TimestampTz,
+    /// timestamptz(p): Debezium pads the fraction to exactly p digits.
+    TimestampTz(u32),
     Interval,
     Bytea,
     /// bit(n) / varbit(n).
@@ -149,7 +150,7 @@ pub fn builtin_kind(type_oid: u32, typmod: i32) -> Option<Kind> {
         oid::TIME => Kind::Time(precision(6)),
         oid::TIMETZ => Kind::TimeTz,
         oid::TIMESTAMP => Kind::Timestamp(precision(6)),
-        oid::TIMESTAMPTZ => Kind::TimestampTz,
+        oid::TIMESTAMPTZ => Kind::TimestampTz(precision(6)),
         oid::INTERVAL => Kind::Interval,
         oid::BYTEA => Kind::Bytea,
         oid::BIT | oid::VARBIT => Kind::Bits(if typmod > 0 { typmod as u32 } else { 1 }),
@@ -211,7 +212,7 @@ impl Kind {
                 _ if *p <= 3 => named(T::Int64, "io.debezium.time.Timestamp"),
                 _ => named(T::Int64, "io.debezium.time.MicroTimestamp"),
             },
-            Kind::TimestampTz => named(T::String, "io.debezium.time.ZonedTimestamp"),
+            Kind::TimestampTz(_) => named(T::String, "io.debezium.time.ZonedTimestamp"),
             Kind::Interval => named(T::Int64, "io.debezium.time.MicroDuration"),
             Kind::Bytea => match m.binary {
                 BinaryMode::Bytes => SchemaBuilder::new(T::Bytes),
@@ -295,7 +296,7 @@ impl Kind {
                     _ => Value::Int64(micros),
                 }
             }
-            Kind::TimestampTz => Value::String(format_timestamptz(text).ok_or_else(bad)?),
+            Kind::TimestampTz(p) => Value::String(format_timestamptz(text, *p).ok_or_else(bad)?),
             Kind::Interval => Value::Int64(parse_interval(text).ok_or_else(bad)?),
             Kind::Bytea => {
                 let raw = parse_bytea(text).ok_or_else(bad)?;
@@ -550,13 +551,32 @@ fn fraction(micros: i64) -> String {
     s.trim_end_matches('0').to_string()
 }
 
-fn format_timestamptz(text: &str) -> Option<String> {
+/// A timestamptz as Debezium's `ZonedTimestamp` in UTC: the fraction has
+/// exactly `precision` digits (`ZonedTimestamp.toIsoString` with the
+/// column's fractional width, Debezium ≥ 2.2), or as few as needed (none if
+/// zero) for precision 0.
+fn format_timestamptz(text: &str, precision: u32) -> Option<String> {
     match text {
         "infinity" => return Some("infinity".into()),
         "-infinity" => return Some("-infinity".into()),
         _ => {}
     }
-    parse_timestamp(text, true).map(format_utc_micros)
+    let micros = parse_timestamp(text, true)?;
+    let s = format_utc_micros(micros);
+    if precision == 0 {
+        return Some(s);
+    }
+    let body = s.strip_suffix('Z')?;
+    let (whole, frac) = match body.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (body, ""),
+    };
+    let p = precision.min(6) as usize;
+    let mut digits: String = frac.chars().take(p).collect();
+    while digits.len() < p {
+        digits.push('0');
+    }
+    Some(format!("{whole}.{digits}Z"))
 }
 
 /// `HH:MM:SS[.ffffff]+HH[:MM]` → the time in UTC, as Debezium's ZonedTime (`10:15:30.5Z`).
@@ -767,12 +787,16 @@ mod tests {
             Some(1_704_164_645_123_456)
         );
         assert_eq!(
-            format_timestamptz("2024-01-02 05:04:05.1+02"),
-            Some("2024-01-02T03:04:05.1Z".into())
+            format_timestamptz("2024-01-02 05:04:05.1+02", 6),
+            Some("2024-01-02T03:04:05.100000Z".into())
         );
         assert_eq!(
-            format_timestamptz("2024-01-02 03:04:05+00"),
+            format_timestamptz("2024-01-02 03:04:05+00", 0),
             Some("2024-01-02T03:04:05Z".into())
+        );
+        assert_eq!(
+            format_timestamptz("2024-01-02 03:04:05+00", 3),
+            Some("2024-01-02T03:04:05.000Z".into())
         );
         assert_eq!(format_timetz("10:15:30+05:30"), Some("04:45:30Z".into()));
         let v = Kind::Timestamp(3)
