@@ -86,6 +86,14 @@ impl Sink {
     }
 }
 
+/// The S3 tests run one at a time: run together on a 2-core machine, the
+/// crash tests' restarted workers did not get their partitions back from
+/// the test broker within minutes.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 const JSON_SCHEMALESS: &[(&str, &str)] = &[
     (
         "value.converter",
@@ -96,6 +104,7 @@ const JSON_SCHEMALESS: &[(&str, &str)] = &[
 
 #[test]
 fn json_default_partitioner_writes_confluent_keys_and_lines() {
+    let _serial = serial();
     let mut props = vec![
         (
             "format.class",
@@ -153,6 +162,7 @@ const JSON_WITH_SCHEMA: &[(&str, &str)] = &[
 
 #[test]
 fn parquet_with_field_partitioner_reads_back_with_pyarrow_and_duckdb() {
+    let _serial = serial();
     let mut props = vec![
         (
             "format.class",
@@ -215,6 +225,7 @@ print(duckdb.sql("select region, count(*), sum(id) from read_parquet('{root}/{t}
 
 #[test]
 fn avro_with_daily_partitioner_reads_back_with_fastavro() {
+    let _serial = serial();
     let mut props = vec![
         ("format.class", "AvroFormat"),
         ("avro.codec", "deflate"),
@@ -268,6 +279,7 @@ for f in sorted(glob.glob("{root}/**/*.avro", recursive=True)):
 
 #[test]
 fn schemaless_record_into_parquet_fails_the_task_naming_it_and_commits_nothing() {
+    let _serial = serial();
     let mut props = vec![("format.class", "ParquetFormat"), ("flush.size", "1")];
     props.extend_from_slice(JSON_SCHEMALESS);
     let sink = Sink::new(1, &props);
@@ -387,12 +399,14 @@ fn crash_test(props: &[(&str, &str)]) {
 
 #[test]
 fn crash_test_default_partitioner_with_flush_size_is_exactly_once() {
+    let _serial = serial();
     // 2,500 divides the records of each partition, so the last file closes too.
     crash_test(&[("flush.size", "2500")]);
 }
 
 #[test]
 fn crash_test_time_based_with_scheduled_rotation_is_exactly_once() {
+    let _serial = serial();
     crash_test(&[
         ("flush.size", "1000000"),
         ("partitioner.class", "TimeBasedPartitioner"),
