@@ -94,12 +94,7 @@ fn write_rows(table: String, mut rng: Rng, written: Arc<AtomicU64>) -> u64 {
     row.get::<_, i64>(0) as u64
 }
 
-// Known failure, under investigation (issue 4): in a CI run on 2026-11-22
-// (FERRY_TEST_SEED=1795314082371800107) 100 of 200,000 rows written near
-// the last kill never reached Kafka. It passed in earlier runs. Run it with
-// `cargo xtask test -p ferry-tests --test pg_crash -- --ignored`.
 #[test]
-#[ignore = "known loss of rows after kill -9 (issue 4); run with --ignored"]
 fn kill9_three_times_while_writing_loses_nothing() {
     let started = Instant::now();
     let f = Fixture::new("crash");
