@@ -4,7 +4,7 @@
 //! cargo xtask stack up|down|status|env   manage the local Kafka/S3/PostgreSQL stack
 //! cargo xtask test [cargo test args]     fmt, clippy, stack up, build, test
 //! cargo xtask demo                       file → Kafka → file through `ferry standalone`
-//! cargo xtask bench                      benchmarks (none yet)
+//! cargo xtask bench postgres-cdc         PostgreSQL CDC throughput, start-up, RSS
 //! ```
 //!
 //! std only, so it compiles in seconds on every CI run.
