@@ -1,7 +1,9 @@
 //! `cargo xtask bench <name> [args]`: benchmarks against the local stack,
 //! one module per benchmark under `bench/`, dispatched by name.
 
+mod ferry_process;
 mod postgres_cdc;
+mod s3_sink;
 mod topic_counter;
 
 use crate::bail;
@@ -11,11 +13,18 @@ use crate::error::Result;
 type Run = fn(&[String]) -> Result<()>;
 
 /// The benchmarks: name, what it measures, entry point.
-const BENCHES: &[(&str, &str, Run)] = &[(
-    "postgres-cdc",
-    "PostgreSQL CDC snapshot and streaming throughput, start-up time, peak RSS [--rows N] [--no-schemas]",
-    postgres_cdc::main,
-)];
+const BENCHES: &[(&str, &str, Run)] = &[
+    (
+        "postgres-cdc",
+        "PostgreSQL CDC snapshot and streaming throughput, start-up time, peak RSS [--rows N] [--no-schemas]",
+        postgres_cdc::main,
+    ),
+    (
+        "s3-sink",
+        "S3 sink records/s, MB/s, CPU s/GB, peak RSS vs a plain rdkafka consumer [--records N] [--case a|b|c]",
+        s3_sink::main,
+    ),
+];
 
 /// Runs the benchmark named by the first argument.
 pub fn main(args: &[String]) -> Result<()> {

@@ -14,10 +14,11 @@
 //! Connect's default) unless `--no-schemas`. Default N: 1,000,000.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::ferry_process::{free_port, vm_hwm_kib, write_properties, Worker};
 use super::topic_counter::TopicCounter;
 use crate::bail;
 use crate::env::{Stack, PG_DB, PG_PASSWORD, PG_USER};
@@ -182,7 +183,7 @@ impl Bench {
         let dir = std::env::temp_dir().join(format!("ferry-bench-{}", self.prefix));
         std::fs::create_dir_all(&dir)?;
         let rest_port = free_port()?;
-        write(
+        write_properties(
             &dir.join("worker.properties"),
             &[
                 ("bootstrap.servers", stack.kafka_bootstrap()),
@@ -205,7 +206,7 @@ impl Bench {
             ],
         )?;
         let schemas = schemas.to_string();
-        write(
+        write_properties(
             &dir.join("connector.properties"),
             &[
                 ("name", CONNECTOR.into()),
@@ -238,22 +239,19 @@ impl Bench {
             ],
         )?;
         let log = dir.join("ferry.log");
-        let mut cmd = Command::new(ferry);
-        cmd.arg("standalone")
-            .arg(dir.join("worker.properties"))
-            .arg(dir.join("connector.properties"))
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null());
-        let out = process::open_log(&log)?;
-        cmd.stdout(out.try_clone()?).stderr(out);
         println!(
             "==> snapshot: starting {} (log {})",
             ferry.display(),
             log.display()
         );
         let started = Instant::now();
-        let mut worker = Worker(cmd.spawn().context("starting ferry")?);
-        let pid = worker.0.id();
+        let mut worker = Worker::start(
+            ferry,
+            &dir.join("worker.properties"),
+            &dir.join("connector.properties"),
+            &log,
+        )?;
+        let pid = worker.pid();
         let mut counter = TopicCounter::new(stack.kafka_port, &self.topic());
         let mut ready = None;
         let mut first_event = None;
@@ -267,7 +265,7 @@ impl Bench {
             if first_event.is_none() && counter.count > 0 {
                 first_event = Some(started.elapsed());
             }
-            worker.check(&log)?;
+            worker.check()?;
             if started.elapsed() > timeout {
                 bail!(
                     "snapshot: only {} of {n} events after {timeout:?}",
@@ -325,7 +323,7 @@ impl Bench {
                     inserting = Some(stream_start.elapsed());
                 }
             }
-            worker.check(&log)?;
+            worker.check()?;
             if stream_start.elapsed() > timeout {
                 bail!(
                     "streaming: only {} of {n} events after {timeout:?}",
@@ -419,58 +417,8 @@ fn rows_sql(from: u64, to: u64) -> String {
     )
 }
 
-/// The worker process; killed if still running when dropped.
-struct Worker(Child);
-
-impl Worker {
-    fn check(&mut self, log: &Path) -> Result<()> {
-        if let Some(status) = self.0.try_wait()? {
-            bail!(
-                "ferry exited ({status}); log {}:\n{}",
-                log.display(),
-                process::tail(log, 30)
-            );
-        }
-        Ok(())
-    }
-
-    fn stop(&mut self) {
-        let _ = process::terminate(self.0.id(), false, Duration::from_secs(15));
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
 fn task_running(port: u16) -> bool {
     http::get(port, &format!("/connectors/{CONNECTOR}/status"))
         .map(|r| r.status == 200 && r.body.matches("RUNNING").count() >= 2)
         .unwrap_or(false)
-}
-
-/// Peak resident set size of a process, KiB.
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-fn write(path: &Path, pairs: &[(&str, String)]) -> Result<()> {
-    let text: String = pairs.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }

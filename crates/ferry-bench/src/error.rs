@@ -1,0 +1,20 @@
+//! Errors of the benchmark helpers.
+
+/// What can go wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// Wrong command line.
+    #[error("{0}\nusage: ferry-bench produce|consume|wait-objects|delete-prefix [--key value]...")]
+    Usage(String),
+    /// Kafka client error.
+    #[error("kafka: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    /// S3 client error.
+    #[error("s3: {0}")]
+    S3(String),
+    /// Gave up waiting.
+    #[error("timed out: {0}")]
+    Timeout(String),
+}
+
+pub type Result<T> = std::result::Result<T, BenchError>;

@@ -1,0 +1,139 @@
+//! `wait-objects` and `delete-prefix`: S3 objects of the local stack's bucket.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_sdk_s3::Client;
+
+use crate::args::Options;
+use crate::error::{BenchError, Result};
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_string())
+}
+
+fn client() -> Client {
+    let conf = aws_sdk_s3::config::Builder::new()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new(env(
+            "AWS_REGION",
+            "us-east-1",
+        )))
+        .endpoint_url(env("FERRY_S3_ENDPOINT", "http://127.0.0.1:8333"))
+        .force_path_style(true)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            env("AWS_ACCESS_KEY_ID", "ferry"),
+            env("AWS_SECRET_ACCESS_KEY", "ferry"),
+            None,
+            None,
+            "ferry-bench",
+        ))
+        .build();
+    Client::from_conf(conf)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| BenchError::S3(format!("tokio runtime: {e}")))
+}
+
+/// Keys and sizes under `prefix`.
+async fn list(c: &Client, bucket: &str, prefix: &str) -> Result<Vec<(String, i64)>> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let resp = c
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                BenchError::S3(format!(
+                    "listing {prefix}: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(e)
+                ))
+            })?;
+        out.extend(
+            resp.contents()
+                .iter()
+                .filter_map(|o| Some((o.key()?.to_string(), o.size().unwrap_or(0)))),
+        );
+        token = resp.next_continuation_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Waits until `--count` objects ending in `--suffix` exist under `--prefix`.
+pub fn wait(opts: &Options) -> Result<()> {
+    let prefix = opts.str("prefix")?;
+    let suffix = opts.str("suffix").unwrap_or("");
+    let count: usize = opts.num("count", None)?;
+    let timeout = Duration::from_secs(opts.num("timeout-s", Some(900))?);
+    let bucket = env("FERRY_S3_BUCKET", "ferry");
+    let started = Instant::now();
+    runtime()?.block_on(async {
+        let c = client();
+        loop {
+            let objects: Vec<(String, i64)> = list(&c, &bucket, prefix)
+                .await?
+                .into_iter()
+                .filter(|(k, _)| k.ends_with(suffix))
+                .collect();
+            if objects.len() >= count {
+                let bytes: i64 = objects.iter().map(|(_, s)| s).sum();
+                println!(
+                    "objects={} bytes={bytes} seconds={:.3}",
+                    objects.len(),
+                    started.elapsed().as_secs_f64()
+                );
+                return Ok(());
+            }
+            if started.elapsed() > timeout {
+                return Err(BenchError::Timeout(format!(
+                    "{} of {count} objects under {prefix}",
+                    objects.len()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+}
+
+/// Deletes every object under `--prefix`.
+pub fn delete(opts: &Options) -> Result<()> {
+    let prefix = opts.str("prefix")?;
+    let bucket = env("FERRY_S3_BUCKET", "ferry");
+    runtime()?.block_on(async {
+        let c = client();
+        let keys = list(&c, &bucket, prefix).await?;
+        for chunk in keys.chunks(1000) {
+            let ids = chunk
+                .iter()
+                .filter_map(|(k, _)| ObjectIdentifier::builder().key(k).build().ok())
+                .collect::<Vec<_>>();
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .build()
+                .map_err(|e| BenchError::S3(e.to_string()))?;
+            c.delete_objects()
+                .bucket(&bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| {
+                    BenchError::S3(format!(
+                        "deleting under {prefix}: {}",
+                        aws_sdk_s3::error::DisplayErrorContext(e)
+                    ))
+                })?;
+        }
+        println!("deleted={}", keys.len());
+        Ok(())
+    })
+}

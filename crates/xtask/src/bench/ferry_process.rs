@@ -1,0 +1,98 @@
+//! The `ferry` worker a benchmark runs, and what `/proc` says about it.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::bail;
+use crate::error::{Context, Result};
+use crate::stack::process;
+
+/// A running `ferry standalone`; killed if still running when dropped.
+pub struct Worker {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Worker {
+    /// Starts `ferry standalone <worker> <connector>` logging to `log`.
+    pub fn start(ferry: &Path, worker: &Path, connector: &Path, log: &Path) -> Result<Worker> {
+        let mut cmd = Command::new(ferry);
+        cmd.arg("standalone")
+            .arg(worker)
+            .arg(connector)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null());
+        let out = process::open_log(log)?;
+        cmd.stdout(out.try_clone()?).stderr(out);
+        let child = cmd.spawn().context("starting ferry")?;
+        Ok(Worker {
+            child,
+            log: log.to_path_buf(),
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Fails (quoting the log) when the worker has exited.
+    pub fn check(&mut self) -> Result<()> {
+        if let Some(status) = self.child.try_wait()? {
+            bail!(
+                "ferry exited ({status}); log {}:\n{}",
+                self.log.display(),
+                process::tail(&self.log, 30)
+            );
+        }
+        Ok(())
+    }
+
+    /// SIGTERM, then SIGKILL after 15 s.
+    pub fn stop(&mut self) {
+        let _ = process::terminate(self.child.id(), false, Duration::from_secs(15));
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Peak resident set size of a process, KiB.
+pub fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// CPU seconds (user + system) a process has used so far.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which may contain spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // /proc counts in USER_HZ ticks, 100 per second on Linux.
+    Some((utime + stime) / 100.0)
+}
+
+/// A TCP port nothing listens on right now.
+pub fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Writes `key=value` lines (a `.properties` file).
+pub fn write_properties(path: &Path, pairs: &[(&str, String)]) -> Result<()> {
+    let text: String = pairs.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
