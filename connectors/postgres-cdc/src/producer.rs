@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ferry_api::metrics::{Gauge, NoopMetrics};
 use ferry_api::{ConnectError, ConnectResult, OffsetMap, SourceRecord, Struct, Value};
 use pg_walstream::{
     CancellationToken, ColumnData, LogicalReplicationMessage, LogicalReplicationParser,
@@ -74,6 +75,8 @@ pub struct Producer {
     pending: Vec<(SourceRecord, StreamPos, &'static str)>,
     last_heartbeat: Instant,
     last_status: Instant,
+    /// `ferry_postgres_milliseconds_behind_source`: set at each commit.
+    pub behind_source: Arc<dyn Gauge>,
 }
 
 fn fatal(what: &str, e: impl std::fmt::Display) -> ConnectError {
@@ -115,6 +118,7 @@ impl Producer {
             pending: Vec::new(),
             last_heartbeat: Instant::now(),
             last_status: Instant::now(),
+            behind_source: Arc::new(NoopMetrics),
         }
     }
 
@@ -413,6 +417,8 @@ impl Producer {
                 if let Some(tx) = &tx {
                     self.last_tx = Some(tx.xid);
                     self.last_ts_us = tx.commit_ts_us;
+                    let behind_ms = (now_ns() / 1000 - tx.commit_ts_us) / 1000;
+                    self.behind_source.set(behind_ms.max(0) as f64);
                 }
                 self.last_commit_end = end_lsn;
                 self.skip = None;

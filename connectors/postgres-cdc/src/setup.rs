@@ -92,6 +92,29 @@ pub fn check_slot(cfg: &PgConfig, slot: &SlotState) -> ConnectResult<()> {
     Ok(())
 }
 
+/// The slot's lag: WAL bytes between the server's current position and
+/// the slot's `confirmed_flush_lsn`, and between it and `restart_lsn` (WAL
+/// the server retains for the slot). `None` if the slot does not exist.
+pub async fn slot_lag(client: &Client, slot: &str) -> ConnectResult<Option<(f64, f64)>> {
+    let row = client
+        .query_opt(
+            "WITH cur AS (SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
+             ELSE pg_current_wal_lsn() END AS lsn) \
+             SELECT GREATEST(pg_wal_lsn_diff(cur.lsn, s.confirmed_flush_lsn), 0)::float8, \
+             GREATEST(pg_wal_lsn_diff(cur.lsn, s.restart_lsn), 0)::float8 \
+             FROM pg_replication_slots s, cur WHERE s.slot_name = $1 AND s.database = current_database()",
+            &[&slot],
+        )
+        .await
+        .map_err(|e| sql("reading the slot's lag", e))?;
+    Ok(row.map(|r| {
+        (
+            r.get::<_, Option<f64>>(0).unwrap_or(0.0),
+            r.get::<_, Option<f64>>(1).unwrap_or(0.0),
+        )
+    }))
+}
+
 /// Drops the slot (when it is not in use).
 pub async fn drop_slot(client: &Client, slot: &str) -> ConnectResult<()> {
     client

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use ferry_api::metrics::Gauge;
 use ferry_api::{
     ConfigDef, ConfigErrors, ConnectError, ConnectResult, Connector, ConnectorContext, OffsetMap,
     PropertyMap, SourceConnector, SourcePosition, SourceRecord, SourceTask, SourceTaskContext,
@@ -65,6 +66,7 @@ pub struct PostgresTask {
     flush: Option<watch::Sender<u64>>,
     cancel: CancellationToken,
     producer: Option<tokio::task::JoinHandle<()>>,
+    monitor: Option<tokio::task::JoinHandle<()>>,
     partition: OffsetMap,
     failed: Option<ConnectError>,
     done: bool,
@@ -100,7 +102,29 @@ impl SourceTask for PostgresTask {
         let (tx, rx) = mpsc::channel(cfg.max_queue_size);
         let (flush_tx, flush_rx) = watch::channel(0u64);
         self.cancel = CancellationToken::new();
-        let producer = Producer::new(cfg.clone(), client, tx, flush_rx, self.cancel.clone());
+        let metrics = ctx.metrics();
+        let gauges = SlotGauges {
+            lag: metrics.gauge(
+                SLOT_LAG_METRIC,
+                "WAL bytes between the server's current position and the replication slot's confirmed_flush_lsn",
+            ),
+            retained: metrics.gauge(
+                SLOT_RETAINED_METRIC,
+                "WAL bytes the server retains for the replication slot (current position - restart_lsn)",
+            ),
+        };
+        let behind = metrics.gauge(
+            BEHIND_SOURCE_METRIC,
+            "Milliseconds between the commit of the last streamed transaction and its processing by the connector",
+        );
+        self.monitor = Some(tokio::spawn(monitor_slot(
+            cfg.clone(),
+            flush_tx.subscribe(),
+            gauges,
+            self.cancel.clone(),
+        )));
+        let mut producer = Producer::new(cfg.clone(), client, tx, flush_rx, self.cancel.clone());
+        producer.behind_source = behind;
         self.producer = Some(tokio::spawn(producer.run(resume)));
         self.rx = Some(rx);
         self.flush = Some(flush_tx);
@@ -181,6 +205,9 @@ impl SourceTask for PostgresTask {
     async fn stop(&mut self) -> ConnectResult<()> {
         self.cancel.cancel();
         self.rx = None;
+        if let Some(h) = self.monitor.take() {
+            h.abort();
+        }
         if let Some(h) = self.producer.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), h).await;
         }
@@ -205,5 +232,74 @@ impl SourceTask for PostgresTask {
             }
         }
         Ok(())
+    }
+}
+
+/// The slot-lag gauge (bytes).
+pub const SLOT_LAG_METRIC: &str = "ferry_postgres_slot_lag_bytes";
+/// The retained-WAL gauge (bytes).
+pub const SLOT_RETAINED_METRIC: &str = "ferry_postgres_slot_retained_wal_bytes";
+/// Debezium's `MilliSecondsBehindSource`.
+pub const BEHIND_SOURCE_METRIC: &str = "ferry_postgres_milliseconds_behind_source";
+
+struct SlotGauges {
+    lag: Arc<dyn Gauge>,
+    retained: Arc<dyn Gauge>,
+}
+
+/// Keeps the slot gauges current: reads `pg_replication_slots` over its own
+/// SQL connection every `status.update.interval.ms`, and half a second after
+/// each confirmation (so a commit shows up at once). Failures only log: the
+/// metric must never stop the stream.
+async fn monitor_slot(
+    cfg: Arc<PgConfig>,
+    mut confirmed: watch::Receiver<u64>,
+    gauges: SlotGauges,
+    cancel: CancellationToken,
+) {
+    let mut client: Option<tokio_postgres::Client> = None;
+    let mut warned = false;
+    loop {
+        if client.as_ref().is_none_or(|c| c.is_closed()) {
+            client = match setup::connect(&cfg).await {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    if !warned {
+                        tracing::warn!(error = %e, "cannot open a connection for the slot lag metric; retrying");
+                        warned = true;
+                    }
+                    None
+                }
+            };
+        }
+        if let Some(c) = &client {
+            match setup::slot_lag(c, &cfg.slot_name).await {
+                Ok(Some((lag, retained))) => {
+                    gauges.lag.set(lag);
+                    gauges.retained.set(retained);
+                    warned = false;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    if !warned {
+                        tracing::warn!(error = %e, "cannot read the slot lag");
+                        warned = true;
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(cfg.status_update_interval) => {}
+            changed = confirmed.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+            }
+        }
     }
 }
