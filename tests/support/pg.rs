@@ -298,3 +298,231 @@ impl TopicTail {
         out
     }
 }
+
+/// A private PostgreSQL cluster for one test, made with the stack's server
+/// binaries: `initdb` into a directory under /tmp (run as the `postgres` OS
+/// user when the tests run as root, as initdb refuses root), its own free
+/// port on 127.0.0.1 and its Unix socket in that directory. Superuser
+/// `ferry`/`ferry`, database `postgres`. Stopped (`pg_ctl stop -m
+/// immediate`) and removed on drop; `FERRY_TEST_KEEP=1` keeps the directory
+/// (its `postgres.log` is the server log).
+pub struct PrivateCluster {
+    root: PathBuf,
+    data: PathBuf,
+    bin: PathBuf,
+    run_as: Option<(u32, u32)>,
+    /// The server's TCP port.
+    pub port: u16,
+}
+
+/// The options of a [`PrivateCluster`].
+#[derive(Default)]
+pub struct ClusterOptions<'a> {
+    /// Extra `postgresql.conf` lines, e.g. `wal_level = replica`.
+    pub conf: &'a str,
+    /// TCP lines replacing initdb's `host` entries of `pg_hba.conf` (Unix
+    /// socket logins stay `trust`); `None` keeps `host ... scram-sha-256`.
+    pub hba: Option<&'a str>,
+    /// Files written into the data directory before the start, readable by
+    /// the server only (e.g. `server.key`).
+    pub files: &'a [(&'a str, &'a [u8])],
+}
+
+/// The directory holding the server binaries (`FERRY_PG_BIN`, then where
+/// `cargo xtask stack` finds them).
+fn pg_bin_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("FERRY_PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    let mut candidates = vec![
+        PathBuf::from("/usr/local/bin/initdb"),
+        PathBuf::from("/usr/lib/postgresql/15/bin/initdb"),
+    ];
+    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
+        let mut versions: Vec<PathBuf> = entries
+            .filter_map(|e| Some(e.ok()?.path().join("bin/initdb")))
+            .collect();
+        versions.sort();
+        candidates.extend(versions.into_iter().rev());
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        candidates.extend(std::env::split_paths(&path).map(|dir| dir.join("initdb")));
+    }
+    candidates
+        .into_iter()
+        .find_map(|initdb| {
+            let dir = std::fs::canonicalize(&initdb).ok()?.parent()?.to_path_buf();
+            (dir.join("pg_ctl").exists() && dir.join("postgres").exists()).then_some(dir)
+        })
+        .expect("PostgreSQL server binaries (initdb, pg_ctl); set FERRY_PG_BIN")
+}
+
+/// uid/gid of the `postgres` OS user when we are root.
+fn server_user() -> Option<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let euid = std::fs::metadata("/proc/self").map(|m| m.uid()).ok()?;
+    if euid != 0 {
+        return None;
+    }
+    let id = |flag: &str| -> u32 {
+        let out = std::process::Command::new("id")
+            .args([flag, "postgres"])
+            .output()
+            .expect("id postgres");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("the postgres OS user (initdb refuses to run as root)")
+    };
+    Some((id("-u"), id("-g")))
+}
+
+impl PrivateCluster {
+    /// Creates and starts a cluster (a few seconds).
+    pub fn start(opts: ClusterOptions<'_>) -> PrivateCluster {
+        use std::os::unix::fs::PermissionsExt;
+        let root = PathBuf::from(format!("/tmp/{}", crate::unique("ferry-pg")));
+        std::fs::create_dir_all(&root).expect("cluster dir");
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let run_as = server_user();
+        let give = |p: &Path| {
+            if let Some((uid, gid)) = run_as {
+                std::os::unix::fs::chown(p, Some(uid), Some(gid)).expect("chown");
+            }
+        };
+        give(&root);
+        let cluster = PrivateCluster {
+            data: root.join("data"),
+            root,
+            bin: pg_bin_dir(),
+            run_as,
+            port: crate::free_port(),
+        };
+        let pwfile = cluster.root.join("pw");
+        std::fs::write(&pwfile, "ferry\n").unwrap();
+        give(&pwfile);
+        cluster.run(
+            cluster
+                .command("initdb")
+                .arg("-D")
+                .arg(&cluster.data)
+                .args(["-U", "ferry", "-E", "UTF8", "--no-locale", "--no-sync"])
+                .args(["--auth-local=trust", "--auth-host=scram-sha-256"])
+                .arg(format!("--pwfile={}", pwfile.display())),
+        );
+        let conf = cluster.data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).unwrap();
+        text.push_str(&format!(
+            "\nlisten_addresses = '127.0.0.1'\nport = {}\nunix_socket_directories = '{}'\n\
+             fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n{}\n",
+            cluster.port,
+            cluster.root.display(),
+            opts.conf
+        ));
+        std::fs::write(&conf, text).unwrap();
+        if let Some(hba) = opts.hba {
+            let path = cluster.data.join("pg_hba.conf");
+            std::fs::write(
+                &path,
+                format!("local all all trust\nlocal replication all trust\n{hba}\n"),
+            )
+            .unwrap();
+            give(&path);
+        }
+        for (name, contents) in opts.files {
+            let path = cluster.data.join(name);
+            std::fs::write(&path, contents).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            give(&path);
+        }
+        let log = cluster.root.join("postgres.log");
+        cluster.run(
+            cluster
+                .command("pg_ctl")
+                .args(["start", "-w", "-t", "60", "-D"])
+                .arg(&cluster.data)
+                .arg("-l")
+                .arg(&log),
+        );
+        cluster
+    }
+
+    fn command(&self, tool: &str) -> std::process::Command {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = std::process::Command::new(self.bin.join(tool));
+        cmd.current_dir(&self.root);
+        if let Some((uid, gid)) = self.run_as {
+            cmd.uid(uid).gid(gid).env("HOME", &self.root);
+        }
+        cmd
+    }
+
+    fn run(&self, cmd: &mut std::process::Command) {
+        let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+        assert!(
+            out.status.success(),
+            "{cmd:?} failed: {}\n{}\nserver log:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(self.root.join("postgres.log")).unwrap_or_default()
+        );
+    }
+
+    /// A superuser client over the cluster's Unix socket (works whatever
+    /// the TCP rules are).
+    pub fn client(&self) -> postgres::Client {
+        postgres::Config::new()
+            .host_path(&self.root)
+            .port(self.port)
+            .user("ferry")
+            .dbname("postgres")
+            .connect(postgres::NoTls)
+            .expect("connect to the private cluster")
+    }
+
+    /// Connector settings pointing at this cluster (to put after the
+    /// stack's in [`connector_properties_owned`]).
+    pub fn settings(&self) -> Vec<(String, String)> {
+        [
+            ("database.hostname", "127.0.0.1".to_string()),
+            ("database.port", self.port.to_string()),
+            ("database.user", "ferry".into()),
+            ("database.password", "ferry".into()),
+            ("database.dbname", "postgres".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Replication slots and publications that exist in the cluster.
+    pub fn slots_and_publications(&self) -> (Vec<String>, Vec<String>) {
+        let mut c = self.client();
+        let names = |c: &mut postgres::Client, q: &str| -> Vec<String> {
+            c.query(q, &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect()
+        };
+        (
+            names(&mut c, "SELECT slot_name::text FROM pg_replication_slots"),
+            names(&mut c, "SELECT pubname::text FROM pg_publication"),
+        )
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .args(["stop", "-w", "-m", "immediate", "-D"])
+            .arg(&self.data)
+            .output();
+        if std::env::var_os("FERRY_TEST_KEEP").is_some() {
+            eprintln!("private cluster kept: {}", self.root.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+}

@@ -10,6 +10,7 @@ use ferry_api::{
 };
 
 use crate::filters::{Filters, KeyColumns};
+use crate::tls::SslMode;
 
 pub const HOSTNAME: &str = "database.hostname";
 pub const PORT: &str = "database.port";
@@ -17,6 +18,10 @@ pub const USER: &str = "database.user";
 pub const PASSWORD: &str = "database.password";
 pub const DBNAME: &str = "database.dbname";
 pub const SSLMODE: &str = "database.sslmode";
+pub const SSLROOTCERT: &str = "database.sslrootcert";
+pub const SSLCERT: &str = "database.sslcert";
+pub const SSLKEY: &str = "database.sslkey";
+pub const SSLPASSWORD: &str = "database.sslpassword";
 pub const TOPIC_PREFIX: &str = "topic.prefix";
 pub const PLUGIN_NAME: &str = "plugin.name";
 pub const SLOT_NAME: &str = "slot.name";
@@ -121,7 +126,10 @@ pub struct PgConfig {
     pub user: String,
     pub password: String,
     pub dbname: String,
-    pub sslmode: String,
+    pub sslmode: SslMode,
+    /// `database.sslrootcert`: the CA certificates (PEM) trusted by the
+    /// `verify-ca` and `verify-full` modes.
+    pub sslrootcert: Option<String>,
     pub topic_prefix: String,
     pub slot_name: String,
     pub publication_name: String,
@@ -146,6 +154,19 @@ pub struct PgConfig {
 
 fn one_of(values: &[&str]) -> Validator {
     Validator::one_of(values.iter().copied())
+}
+
+/// `database.sslcert` / `database.sslkey`: refused with the reason.
+fn no_client_certificates() -> Validator {
+    Validator::custom(|v| match v {
+        ConfigValue::String(s) if !s.trim().is_empty() => Err(
+            "client certificate authentication is not supported yet (the replication connection \
+             cannot present a certificate): authenticate with database.user and database.password \
+             over TLS (database.sslmode=verify-full) instead"
+                .into(),
+        ),
+        _ => Ok(()),
+    })
 }
 
 fn regex_list() -> Validator {
@@ -208,10 +229,33 @@ pub fn config_def() -> ConfigDef {
         .define(
             s(SSLMODE)
                 .default_value("prefer")
-                .validator(one_of(&["disable", "allow", "prefer"]))
+                .validator(one_of(SslMode::NAMES))
                 .importance(Importance::Medium)
                 .group("Connection")
-                .doc("Whether to use an encrypted connection: disable, allow or prefer (TLS-only modes require, verify-ca and verify-full are not supported yet; see the README)."),
+                .doc("Whether to use an encrypted connection to PostgreSQL (both the SQL and the replication connection): disable (never), allow and prefer (TLS when the server offers it, no certificate check), require (TLS or fail, no certificate check), verify-ca (TLS with a certificate signed by a trusted CA, see database.sslrootcert), verify-full (verify-ca and the certificate must name database.hostname)."),
+        )
+        .define(
+            s(SSLROOTCERT)
+                .importance(Importance::Medium)
+                .group("Connection")
+                .doc("A PEM file with the CA certificates trusted for verify-ca and verify-full (e.g. the Amazon RDS bundle). Without it, the public web CAs (Mozilla's list) are trusted."),
+        )
+        .define(
+            s(SSLCERT)
+                .validator(no_client_certificates())
+                .group("Connection")
+                .doc("Client certificate authentication is not supported yet: the replication connection cannot present a certificate. Setting this key is refused."),
+        )
+        .define(
+            s(SSLKEY)
+                .validator(no_client_certificates())
+                .group("Connection")
+                .doc("Client certificate authentication is not supported yet (see database.sslcert). Setting this key is refused."),
+        )
+        .define(
+            ConfigKey::new(SSLPASSWORD, ConfigType::Password)
+                .group("Connection")
+                .doc("The password of database.sslkey. Accepted for compatibility and unused, as client certificates are not supported yet."),
         )
         .define(
             s(TOPIC_PREFIX)
@@ -381,7 +425,12 @@ impl PgConfig {
                 .map(|pw| pw.expose().to_string())
                 .unwrap_or_default(),
             dbname: st(DBNAME),
-            sslmode: lower(SSLMODE),
+            sslmode: SslMode::parse(&lower(SSLMODE)).unwrap_or(SslMode::Prefer),
+            sslrootcert: p
+                .string(SSLROOTCERT)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string),
             topic_prefix: st(TOPIC_PREFIX),
             slot_name: st(SLOT_NAME),
             publication_name: st(PUBLICATION_NAME),
@@ -444,15 +493,20 @@ impl PgConfig {
         } else {
             pct(&self.hostname)
         };
-        format!(
+        let mut uri = format!(
             "postgresql://{}:{}@{}:{}/{}?sslmode={}&replication=database",
             pct(&self.user),
             pct(&self.password),
             host,
             self.port,
             pct(&self.dbname),
-            self.sslmode,
-        )
+            self.sslmode.name(),
+        );
+        if let Some(root) = &self.sslrootcert {
+            uri.push_str("&sslrootcert=");
+            uri.push_str(&pct(root));
+        }
+        uri
     }
 
     /// tokio-postgres settings (for SQL).
@@ -465,7 +519,7 @@ impl PgConfig {
             .dbname(&self.dbname)
             .application_name("ferry-postgres-cdc")
             .connect_timeout(Duration::from_secs(30))
-            .ssl_mode(tokio_postgres::config::SslMode::Disable);
+            .ssl_mode(self.sslmode.tokio_postgres());
         c
     }
 }
@@ -553,6 +607,45 @@ mod tests {
         let text = errs.to_string();
         assert!(text.contains("set plugin.name=pgoutput"), "{text}");
         assert!(!text.contains("hunter2"));
+    }
+
+    #[test]
+    fn tls_settings_reach_both_connections() {
+        let c = PgConfig::parse(&props(&minimal())).unwrap();
+        assert_eq!(c.sslmode, SslMode::Prefer, "Debezium's default");
+        let mut p = minimal();
+        p.extend([
+            (SSLMODE, "verify-full"),
+            (SSLROOTCERT, "/etc/ca dir/root.crt"),
+        ]);
+        let c = PgConfig::parse(&props(&p)).unwrap();
+        assert_eq!(c.sslmode, SslMode::VerifyFull);
+        assert!(
+            c.replication_uri()
+                .ends_with("?sslmode=verify-full&replication=database&sslrootcert=%2Fetc%2Fca%20dir%2Froot.crt"),
+            "{}",
+            c.replication_uri()
+        );
+        assert_eq!(
+            c.sql_config().get_ssl_mode(),
+            tokio_postgres::config::SslMode::Require
+        );
+        let mut p = minimal();
+        p.extend([
+            (SSLMODE, "on"),
+            (SSLCERT, "/c.pem"),
+            (SSLKEY, "/k.pem"),
+            (SSLPASSWORD, "s3cret"),
+        ]);
+        let errs = PgConfig::parse(&props(&p)).unwrap_err();
+        let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, [SSLMODE, SSLCERT, SSLKEY]);
+        let text = errs.to_string();
+        assert!(
+            text.contains("client certificate authentication is not supported"),
+            "{text}"
+        );
+        assert!(!text.contains("s3cret"));
     }
 
     #[test]

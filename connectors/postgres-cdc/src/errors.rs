@@ -2,7 +2,7 @@
 
 use ferry_api::ConnectError;
 
-use crate::config::{PgConfig, HOSTNAME, PASSWORD, PORT, SLOT_NAME, USER};
+use crate::config::{PgConfig, HOSTNAME, PASSWORD, PORT, SLOT_NAME, SSLMODE, SSLROOTCERT, USER};
 
 /// A PostgreSQL error as one line: the server's message and SQLSTATE, or the client error chain.
 pub fn describe_pg(e: &tokio_postgres::Error) -> String {
@@ -40,10 +40,48 @@ pub fn connect_error(cfg: &PgConfig, e: &tokio_postgres::Error) -> ConnectError 
             if hint.is_empty() { "" } else { "; " }
         ));
     }
+    let text = describe_pg(e);
+    if let Some(hint) = tls_hint(cfg, &text) {
+        return ConnectError::other(format!("cannot connect to {at}: {text}; {hint}"));
+    }
     ConnectError::retriable(format!(
-        "cannot connect to {at}: {}; check {HOSTNAME} and {PORT}, and that the server is running",
-        describe_pg(e)
+        "cannot connect to {at}: {text}; check {HOSTNAME} and {PORT}, and that the server is running"
     ))
+}
+
+/// What to do about a failed TLS negotiation (`None` if `text` is not about TLS).
+pub fn tls_hint(cfg: &PgConfig, text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let mode = cfg.sslmode.name();
+    if lower.contains("does not support tls") || lower.contains("does not support ssl") {
+        return Some(format!(
+            "the server does not accept TLS (SSL) connections, but {SSLMODE}={mode} requires one: \
+             turn ssl on in the server, or set {SSLMODE}=prefer (or disable) to connect unencrypted"
+        ));
+    }
+    if !(lower.contains("tls") || lower.contains("certificate") || lower.contains("ssl")) {
+        return None;
+    }
+    Some(if cfg.sslmode.verifies() {
+        let trusted = match &cfg.sslrootcert {
+            Some(p) => format!("the CAs in {SSLROOTCERT} {p:?}"),
+            None => format!("the public web CAs ({SSLROOTCERT} is not set)"),
+        };
+        let (name, or) = if cfg.sslmode == crate::tls::SslMode::VerifyFull {
+            (
+                format!(", and that it names {HOSTNAME} {:?}", cfg.hostname),
+                format!(", or use {SSLMODE}=verify-ca to skip the name check"),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        format!(
+            "the TLS handshake failed with {SSLMODE}={mode}: check that the server's certificate \
+             is signed by {trusted}{name} (set {SSLROOTCERT} to the server's CA bundle{or})"
+        )
+    } else {
+        format!("the TLS handshake failed with {SSLMODE}={mode}: check the server's ssl settings")
+    })
 }
 
 /// `wal_level` must be `logical`.

@@ -22,6 +22,7 @@ pub mod producer;
 pub mod setup;
 pub mod snapshot;
 pub mod task;
+pub mod tls;
 pub mod types;
 
 use ferry_api::{ConnectorFactory, ConnectorPlugin};

@@ -213,7 +213,15 @@ impl Producer {
                 .with_slot_options(options);
         let mut stream = LogicalReplicationStream::new(&cfg.replication_uri(), config)
             .await
-            .map_err(|e| fatal("cannot open the replication connection", e))?;
+            .map_err(|e| {
+                let text = e.to_string();
+                match crate::errors::tls_hint(&cfg, &text) {
+                    Some(hint) => ConnectError::other(format!(
+                        "cannot open the replication connection: {text}; {hint}"
+                    )),
+                    None => fatal("cannot open the replication connection", text),
+                }
+            })?;
         stream.ensure_replication_slot().await.map_err(|e| {
             fatal(
                 &format!("cannot create replication slot {:?}", cfg.slot_name),

@@ -11,19 +11,41 @@ use crate::errors::{
     check_replication_privilege, check_slot_free, check_wal_level, connect_error, describe_pg,
 };
 
-/// Opens a SQL connection; its driver runs on a spawned task.
+/// Opens a SQL connection (TLS per `database.sslmode`); its driver runs on
+/// a spawned task.
 pub async fn connect(cfg: &PgConfig) -> ConnectResult<Client> {
-    let (client, conn) = cfg
-        .sql_config()
-        .connect(NoTls)
-        .await
-        .map_err(|e| connect_error(cfg, &e))?;
-    tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            tracing::debug!(error = %e, "PostgreSQL SQL connection ended");
+    let tls = crate::tls::client_config(cfg.sslmode, cfg.sslrootcert.as_deref())
+        .map_err(ConnectError::other)?;
+    let config = cfg.sql_config();
+    let client = match tls {
+        None => {
+            let (client, conn) = config
+                .connect(NoTls)
+                .await
+                .map_err(|e| connect_error(cfg, &e))?;
+            tokio::spawn(drive(conn));
+            client
         }
-    });
+        Some(tls) => {
+            let (client, conn) = config
+                .connect(crate::tls::MakeRustls::new(tls))
+                .await
+                .map_err(|e| connect_error(cfg, &e))?;
+            tokio::spawn(drive(conn));
+            client
+        }
+    };
     Ok(client)
+}
+
+async fn drive<S, T>(conn: tokio_postgres::Connection<S, T>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    if let Err(e) = conn.await {
+        tracing::debug!(error = %e, "PostgreSQL SQL connection ended");
+    }
 }
 
 fn sql(what: &str, e: tokio_postgres::Error) -> ConnectError {
