@@ -10,6 +10,7 @@ use ferry_api::{
     PropertyMap, Validator,
 };
 
+use crate::compatibility::Compatibility;
 use crate::format::FormatKind;
 use crate::partitioner::{joda::JodaPattern, PartitionerKind, TimestampExtractorKind};
 
@@ -112,7 +113,7 @@ pub fn config_def() -> ConfigDef {
         .define(key(DIRECTORY_DELIM, String).default_value("/").doc("Directory delimiter of object keys."))
         .define(key(FILE_DELIM, String).default_value("+").doc("Delimiter between topic, partition and offset in file names."))
         .define(key(ZERO_PAD_WIDTH, Int).default_value("10").validator(Validator::at_least(0.0)).doc("Width the start offset is zero-padded to."))
-        .define(key(SCHEMA_COMPATIBILITY, String).default_value("NONE").validator(Validator::one_of(["NONE", "BACKWARD", "FORWARD", "FULL"])).doc("What a schema change does: NONE rotates the file."))
+        .define(key(SCHEMA_COMPATIBILITY, String).default_value("NONE").validator(Validator::one_of(["NONE", "BACKWARD", "FORWARD", "FULL"])).doc("What a schema change does: NONE rotates the file; BACKWARD/FULL rotate on a newer schema version and project older records onto the file's schema; FORWARD the reverse."))
         .define(key(NULL_VALUES, String).default_value("fail").validator(Validator::one_of(["fail", "ignore", "write"])).doc("What a record with a null value does."))
         .define(key(STORE_KEYS, Boolean).default_value("false").doc("Also write record keys to `<file>.keys.<ext>` objects."))
         .define(key(STORE_HEADERS, Boolean).default_value("false").doc("Also write record headers to `<file>.headers.<ext>` objects."))
@@ -190,6 +191,7 @@ pub struct S3SinkConfig {
     pub file_delim: String,
     pub zero_pad_width: usize,
     pub null_values: NullValues,
+    pub compatibility: Compatibility,
     pub store_keys: bool,
     pub store_headers: bool,
     pub keys_format: FormatKind,
@@ -296,6 +298,8 @@ impl S3SinkConfig {
                 "write" => NullValues::Write,
                 _ => NullValues::Fail,
             },
+            compatibility: Compatibility::parse(&s(SCHEMA_COMPATIBILITY))
+                .unwrap_or(Compatibility::None),
             store_keys: p.boolean(STORE_KEYS).unwrap_or(false),
             store_headers: p.boolean(STORE_HEADERS).unwrap_or(false),
             keys_format: FormatKind::from_class(&s(KEYS_FORMAT)).unwrap_or(FormatKind::Avro),
@@ -547,11 +551,11 @@ fn cross_check(p: &ParsedConfig) -> ConfigErrors {
         errors.push(err(COMPRESSION_TYPE, Some(&compression), format!("applies to JsonFormat and ByteArrayFormat only; {format_class} has its own codec setting")));
     }
     let compat = s(SCHEMA_COMPATIBILITY);
-    if !compat.eq_ignore_ascii_case("NONE") && !compat.is_empty() {
+    if Compatibility::parse(&compat).is_none() {
         errors.push(err(
             SCHEMA_COMPATIBILITY,
             Some(&compat),
-            "only NONE (a schema change rotates the file) is supported so far",
+            "must be NONE, BACKWARD, FORWARD or FULL",
         ));
     }
     let nulls = s(NULL_VALUES);
@@ -755,6 +759,26 @@ mod tests {
             text.contains("s3.compression.type = \"gzip\": applies to JsonFormat"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn schema_compatibility_modes_are_accepted_and_others_refused_by_key() {
+        for (v, want) in [
+            ("NONE", Compatibility::None),
+            ("BACKWARD", Compatibility::Backward),
+            ("FORWARD", Compatibility::Forward),
+            ("FULL", Compatibility::Full),
+        ] {
+            let mut p = base();
+            p.push((SCHEMA_COMPATIBILITY, v));
+            assert_eq!(S3SinkConfig::parse(&props(&p)).unwrap().compatibility, want);
+        }
+        assert_eq!(
+            S3SinkConfig::parse(&props(&base())).unwrap().compatibility,
+            Compatibility::None
+        );
+        let e = errors(&[(SCHEMA_COMPATIBILITY, "SIDEWAYS")]).join("\n");
+        assert!(e.contains("schema.compatibility = \"SIDEWAYS\""), "{e}");
     }
 
     #[test]

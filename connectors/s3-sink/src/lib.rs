@@ -13,6 +13,7 @@
 //! See `connectors/s3-sink/README.md` for the configuration reference.
 
 pub mod buffer;
+pub mod compatibility;
 pub mod config;
 pub mod format;
 pub mod partitioner;

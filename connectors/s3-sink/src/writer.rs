@@ -3,21 +3,24 @@
 //!
 //! Rotation follows Confluent's `TopicPartitionWriter`: all open files of
 //! a Kafka partition are committed together when `flush.size` records were
-//! written across them, when a record's schema differs from the previous
-//! one, when the record time passes `rotate.interval.ms` (or the encoded
+//! written across them, when a record's schema cannot share its file's
+//! schema (`schema.compatibility`, see [`crate::compatibility`]; otherwise
+//! the record is projected onto it), when the record time passes `rotate.interval.ms` (or the encoded
 //! partition changes, with `rotate.file.on.partition.change`), or when the
 //! wall clock passes the next `rotate.schedule.interval.ms` boundary. A
 //! time rotation happens before the record that triggers it is written; a
 //! size rotation after. Idle partitions are also checked on every
 //! `pre_commit`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
-use ferry_api::{ConnectError, ConnectResult, SchemaRef, SinkRecord, TopicPartition};
+use ferry_api::{ConnectError, ConnectResult, SinkRecord, TopicPartition};
 
 use crate::buffer::{MemoryBudget, PartBuffer};
+use crate::compatibility::SchemaTracker;
 use crate::config::{NullValues, S3SinkConfig};
 use crate::format::{self, FormatKind, FormatWriter, View};
 use crate::partitioner::Partitioner;
@@ -108,6 +111,10 @@ pub fn next_scheduled_rotation(now: i64, interval: i64, tz: chrono_tz::Tz) -> i6
     day_start + ((now - day_start) / interval + 1) * interval
 }
 
+/// Records waiting to be written, per encoded partition, in order
+/// (projected ones owned).
+type Pending<'a> = Vec<(String, Vec<Cow<'a, SinkRecord>>)>;
+
 /// The files of one Kafka partition.
 pub struct PartitionWriter {
     shared: Arc<Shared>,
@@ -121,7 +128,8 @@ pub struct PartitionWriter {
     durable: Option<i64>,
     /// Records before this offset are already in S3 (skipped on replay).
     floor: i64,
-    schema: Option<Option<SchemaRef>>,
+    /// The file schemas per encoded partition (`schema.compatibility`).
+    schemas: SchemaTracker,
     base_ts: i64,
     encoded: Option<String>,
     next_rotation: i64,
@@ -137,6 +145,10 @@ impl PartitionWriter {
             &tp.topic,
             tp.partition,
         );
+        let schemas = SchemaTracker::new(
+            shared.cfg.compatibility,
+            shared.cfg.store_keys && shared.cfg.keys_format.needs_schema(),
+        );
         PartitionWriter {
             shared,
             tp,
@@ -146,7 +158,7 @@ impl PartitionWriter {
             next_offset: None,
             durable: None,
             floor: i64::MIN,
-            schema: None,
+            schemas,
             base_ts: 0,
             encoded: None,
             next_rotation: i64::MAX,
@@ -214,7 +226,7 @@ impl PartitionWriter {
     /// Handles this partition's records of a batch, in offset order.
     pub async fn put(&mut self, records: &[&SinkRecord]) -> ConnectResult<()> {
         let cfg = self.shared.cfg.clone();
-        let mut pending: Vec<(String, Vec<&SinkRecord>)> = Vec::new();
+        let mut pending: Pending<'_> = Vec::new();
         for &r in records {
             let offset = r.original_offset;
             if offset < self.floor || self.next_offset.is_some_and(|n| offset < n) {
@@ -241,20 +253,20 @@ impl PartitionWriter {
             } else {
                 self.shared.partitioner.encode(r, now)?
             };
-            if !r.value.is_null() {
-                let schema = r.value_schema.clone();
-                if let Some(current) = &self.schema {
-                    if self.record_count > 0
-                        && !format::same_schema(current.as_ref(), schema.as_ref())
-                    {
-                        self.flush(&mut pending).await?;
-                        self.commit().await?;
-                    }
+            let r: Cow<'_, SinkRecord> = if r.value.is_null() {
+                Cow::Borrowed(r)
+            } else {
+                let open =
+                    self.files.contains_key(&encoded) || pending.iter().any(|(e, _)| *e == encoded);
+                let admitted = self.schemas.admit(r, &encoded, open)?;
+                if admitted.rotate {
+                    self.flush(&mut pending).await?;
+                    self.commit().await?;
                 }
-                self.schema = Some(schema);
-            }
+                admitted.record
+            };
             let ts = if cfg.rotate_interval_ms > 0 {
-                self.shared.partitioner.timestamp(r, now)?
+                self.shared.partitioner.timestamp(&r, now)?
             } else {
                 0
             };
@@ -297,8 +309,9 @@ impl PartitionWriter {
     }
 
     /// Writes pending records into their files.
-    async fn flush(&mut self, pending: &mut Vec<(String, Vec<&SinkRecord>)>) -> ConnectResult<()> {
+    async fn flush(&mut self, pending: &mut Pending<'_>) -> ConnectResult<()> {
         for (encoded, recs) in pending.drain(..) {
+            let recs: Vec<&SinkRecord> = recs.iter().map(|r| &**r).collect();
             let first = recs[0];
             if !self.files.contains_key(&encoded) {
                 let file = self.new_file(&encoded, first)?;
