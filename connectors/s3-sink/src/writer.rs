@@ -358,7 +358,7 @@ impl PartitionWriter {
         let views = views
             .into_iter()
             .map(|view| {
-                let (schema, _) = format::view_of(first, view);
+                let schema = format::view_schema(first, view);
                 let writer = format::new_writer(self.shared.format_of(view), view, schema, cfg)
                     .map_err(|e| {
                         ConnectError::data(format!(

@@ -135,7 +135,7 @@ impl AvroWriter {
 impl FormatWriter for AvroWriter {
     fn write(&mut self, records: &[&SinkRecord]) -> ConnectResult<()> {
         for r in records {
-            let (_, value) = view_of(r, self.view);
+            let (_, value) = view_of(r, self.view)?;
             let v = to_avro(&self.connect, &value)
                 .map_err(|e| ConnectError::data(format!("record {}: {e}", r.position())))?;
             let datum = apache_avro::to_avro_datum(&self.schema, v).map_err(|e| {

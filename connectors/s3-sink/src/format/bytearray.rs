@@ -25,7 +25,7 @@ impl ByteArrayWriter {
 impl FormatWriter for ByteArrayWriter {
     fn write(&mut self, records: &[&SinkRecord]) -> ConnectResult<()> {
         for r in records {
-            let (_, value) = view_of(r, self.view);
+            let (_, value) = view_of(r, self.view)?;
             match &*value {
                 Value::Bytes(b) => self.out.write(b)?,
                 // StringConverter output: its UTF-8 bytes are the record's bytes.

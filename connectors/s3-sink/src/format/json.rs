@@ -2,7 +2,7 @@
 //! `JsonRecordWriterProvider` (Kafka's JsonConverter, schemas disabled).
 
 use ferry_api::json::{write_value, DecimalFormat, JsonConverterConfig};
-use ferry_api::{ConnectError, ConnectResult, SinkRecord};
+use ferry_api::{ConnectError, ConnectResult, SinkRecord, Struct, Value};
 
 use super::{view_of, Compressor, FormatWriter, View};
 use crate::config::S3SinkConfig;
@@ -39,7 +39,15 @@ impl FormatWriter for JsonWriter {
         let mut line = std::mem::take(&mut self.line);
         line.clear();
         for r in records {
-            let (schema, value) = view_of(r, self.view);
+            let (schema, value) = view_of(r, self.view)?;
+            // Confluent envelopes headers for JSON: {"headers":[…]}.
+            let (schema, value) = if self.view == View::Headers {
+                let env = super::headers::envelope_schema();
+                let v = Struct::from_values(env.clone(), vec![value.into_owned()])?;
+                (Some(env), std::borrow::Cow::Owned(Value::Struct(v)))
+            } else {
+                (schema, value)
+            };
             write_value(schema.map(|s| &**s), &value, &self.json, &mut line).map_err(|e| {
                 ConnectError::data(format!(
                     "record {}: cannot write it as JSON: {}",

@@ -78,34 +78,293 @@ impl View {
     }
 }
 
-/// The schema and value a view of a record writes.
+/// The schema and value a view of a record writes, as Confluent's
+/// `RecordViews` give them un-enveloped (Avro, and JSON for keys): the
+/// value, the key, or the headers as an array of `{key, value}` structs
+/// of strings (each header value as Kafka's `Values.convertToString`
+/// prints it).
 pub fn view_of(
     record: &SinkRecord,
     view: View,
-) -> (Option<&SchemaRef>, std::borrow::Cow<'_, ferry_api::Value>) {
+) -> ConnectResult<(Option<&SchemaRef>, std::borrow::Cow<'_, ferry_api::Value>)> {
     use std::borrow::Cow;
-    match view {
+    Ok(match view {
         View::Value => (record.value_schema.as_ref(), Cow::Borrowed(&record.value)),
         View::Key => (record.key_schema.as_ref(), Cow::Borrowed(&record.key)),
-        View::Headers => (None, Cow::Owned(headers_value(record))),
+        View::Headers => (Some(headers::schema()), Cow::Owned(headers::value(record)?)),
+    })
+}
+
+/// The schema a view of a record is written with (un-enveloped).
+pub fn view_schema(record: &SinkRecord, view: View) -> Option<&SchemaRef> {
+    match view {
+        View::Value => record.value_schema.as_ref(),
+        View::Key => record.key_schema.as_ref(),
+        View::Headers => Some(headers::schema()),
     }
 }
 
-/// Headers as a schemaless value: a list of `{"key":…, "value":…}` maps.
-fn headers_value(record: &SinkRecord) -> ferry_api::Value {
-    use ferry_api::Value;
-    Value::Array(
+/// The envelopes Confluent wraps keys and headers in where a format needs
+/// a struct at the top (Parquet for both, JSON for headers): a struct
+/// `RecordKey` with one field `key`, and `RecordHeaders` with `headers`.
+pub mod envelope {
+    use ferry_api::{SchemaBuilder, SchemaRef};
+
+    /// The struct name and its single field of a view's envelope.
+    pub fn names(view: super::View) -> Option<(&'static str, &'static str)> {
+        match view {
+            super::View::Value => None,
+            super::View::Key => Some(("RecordKey", "key")),
+            super::View::Headers => Some(("RecordHeaders", "headers")),
+        }
+    }
+
+    /// The envelope schema around `inner`.
+    pub fn schema(view: super::View, inner: &SchemaRef) -> Option<SchemaRef> {
+        let (name, field) = names(view)?;
+        Some(
+            SchemaBuilder::struct_()
+                .name(name)
+                .field(field, inner.clone())
+                .build(),
+        )
+    }
+}
+
+/// Header views.
+pub mod headers {
+    use std::sync::LazyLock;
+
+    use base64::Engine as _;
+    use ferry_api::data::logical;
+    use ferry_api::json::java_text;
+    use ferry_api::{
+        ConnectError, ConnectResult, Schema, SchemaBuilder, SchemaRef, SinkRecord, Struct, Value,
+    };
+
+    static ENTRY: LazyLock<SchemaRef> = LazyLock::new(|| {
+        SchemaBuilder::struct_()
+            .field("key", Schema::string())
+            .field("value", Schema::string())
+            .build()
+    });
+    static HEADERS: LazyLock<SchemaRef> =
+        LazyLock::new(|| SchemaBuilder::array(ENTRY.clone()).build());
+    static ENVELOPE: LazyLock<SchemaRef> = LazyLock::new(|| {
+        super::envelope::schema(super::View::Headers, &HEADERS).expect("headers envelope")
+    });
+
+    /// `array<struct{key: string, value: string}>`, Confluent's
+    /// `HeaderRecordView` schema.
+    pub fn schema() -> &'static SchemaRef {
+        &HEADERS
+    }
+
+    /// `struct RecordHeaders {headers: array<…>}`.
+    pub fn envelope_schema() -> &'static SchemaRef {
+        &ENVELOPE
+    }
+
+    /// A record's headers as the view's value. A record without headers
+    /// gives an empty list (Confluent fails the task instead); a null
+    /// header value is an error (Confluent's schema has no place for it).
+    pub fn value(record: &SinkRecord) -> ConnectResult<Value> {
         record
             .headers
             .iter()
             .map(|h| {
-                Value::Map(vec![
-                    ("key".into(), Value::String(h.key.clone())),
-                    ("value".into(), h.value.clone()),
-                ])
+                if h.value.is_null() {
+                    return Err(ConnectError::data(format!(
+                        "record {}: header {:?} has a null value, which header files (store.kafka.headers, Confluent's layout) cannot hold",
+                        record.position(),
+                        h.key
+                    )));
+                }
+                Struct::from_values(
+                    ENTRY.clone(),
+                    vec![
+                        Value::String(h.key.clone()),
+                        Value::String(convert_to_string(h.schema.as_deref(), &h.value)),
+                    ],
+                )
+                .map(Value::Struct)
             })
-            .collect(),
-    )
+            .collect::<ConnectResult<Vec<_>>>()
+            .map(Value::Array)
+    }
+
+    /// Kafka's `Values.convertToString`: strings as they are, numbers as
+    /// Java prints them, bytes as base64, Date/Time/Timestamp as ISO-8601
+    /// (UTC), containers as `[1,"a"]` / `{"k":1}`.
+    pub fn convert_to_string(schema: Option<&Schema>, value: &Value) -> String {
+        let mut out = String::new();
+        append(&mut out, schema, value, false);
+        out
+    }
+
+    fn append(out: &mut String, schema: Option<&Schema>, value: &Value, embedded: bool) {
+        use std::fmt::Write as _;
+        if let (Some(s), Some(n)) = (schema, value.as_i64()) {
+            let iso = |millis: i64, fmt: &str| {
+                chrono::DateTime::from_timestamp_millis(millis)
+                    .map(|t| t.format(fmt).to_string())
+                    .unwrap_or_default()
+            };
+            let text = if s.is_logical(logical::DATE) {
+                Some(iso(n * 86_400_000, "%Y-%m-%d"))
+            } else if s.is_logical(logical::TIME) {
+                Some(iso(n, "%H:%M:%S%.3fZ"))
+            } else if s.is_logical(logical::TIMESTAMP) {
+                Some(iso(n, "%Y-%m-%dT%H:%M:%S%.3fZ"))
+            } else {
+                None
+            };
+            if let Some(t) = text {
+                out.push_str(&t);
+                return;
+            }
+        }
+        match value {
+            Value::Null => out.push_str("null"),
+            Value::Int8(v) => {
+                let _ = write!(out, "{v}");
+            }
+            Value::Int16(v) => {
+                let _ = write!(out, "{v}");
+            }
+            Value::Int32(v) => {
+                let _ = write!(out, "{v}");
+            }
+            Value::Int64(v) => {
+                let _ = write!(out, "{v}");
+            }
+            Value::Float32(v) => out.push_str(&java_text::float_to_string(*v)),
+            Value::Float64(v) => out.push_str(&java_text::double_to_string(*v)),
+            Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Decimal(d) => out.push_str(&java_text::big_decimal_to_string(d)),
+            Value::String(s) if embedded => {
+                out.push('"');
+                out.push_str(&s.replace('\\', "\\\\").replace('"', "\\\""));
+                out.push('"');
+            }
+            Value::String(s) => out.push_str(s),
+            Value::Bytes(b) => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(b);
+                if embedded {
+                    let _ = write!(out, "\"{encoded}\"");
+                } else {
+                    out.push_str(&encoded);
+                }
+            }
+            Value::Array(items) => {
+                let items_schema = schema.and_then(|s| s.value_schema.as_deref());
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    append(out, items_schema, item, true);
+                }
+                out.push(']');
+            }
+            Value::Map(entries) => {
+                let keys = schema.and_then(|s| s.key_schema.as_deref());
+                let values = schema.and_then(|s| s.value_schema.as_deref());
+                out.push('{');
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    append(out, keys, k, true);
+                    out.push(':');
+                    append(out, values, v, true);
+                }
+                out.push('}');
+            }
+            Value::Struct(s) => {
+                out.push('{');
+                for (i, (field, v)) in s.schema().fields.iter().zip(s.values()).enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    append(out, None, &Value::String(field.name.clone()), true);
+                    out.push(':');
+                    append(out, Some(&field.schema), v, true);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use ferry_api::Headers;
+
+        #[test]
+        fn header_values_print_as_kafka_values_convert_to_string() {
+            let cases: Vec<(Option<SchemaRef>, Value, &str)> = vec![
+                (Some(Schema::string()), Value::from("abc"), "abc"),
+                (Some(Schema::int8()), Value::Int8(12), "12"),
+                (Some(Schema::int64()), Value::Int64(-5), "-5"),
+                (Some(Schema::float64()), Value::Float64(1.5), "1.5"),
+                (Some(Schema::boolean()), Value::Boolean(true), "true"),
+                (
+                    Some(Schema::bytes()),
+                    Value::Bytes(vec![1u8, 2, 3].into()),
+                    "AQID",
+                ),
+                (
+                    Some(logical::date().build()),
+                    Value::Int32(19_844),
+                    "2024-05-01",
+                ),
+                (
+                    Some(logical::timestamp().build()),
+                    Value::Int64(1_714_571_100_123),
+                    "2024-05-01T13:45:00.123Z",
+                ),
+                (
+                    None,
+                    Value::Array(vec![Value::Int32(1), Value::from("a")]),
+                    "[1,\"a\"]",
+                ),
+            ];
+            for (schema, v, want) in cases {
+                assert_eq!(convert_to_string(schema.as_deref(), &v), want);
+            }
+        }
+
+        #[test]
+        fn headers_become_key_value_structs_and_null_values_fail() {
+            let mut r = crate::test_support::record(0, 4, None, Value::from("v"));
+            assert_eq!(value(&r).unwrap(), Value::Array(vec![]));
+            let mut h = Headers::new();
+            h.add("trace", Some(Schema::string()), Value::from("t-1"));
+            h.add("n", Some(Schema::int32()), Value::Int32(7));
+            r.headers = h;
+            let Value::Array(items) = value(&r).unwrap() else {
+                panic!("array")
+            };
+            let pairs: Vec<(String, String)> = items
+                .iter()
+                .map(|i| {
+                    let s = i.as_struct().unwrap();
+                    (
+                        s.get("key").and_then(Value::as_str).unwrap().to_string(),
+                        s.get("value").and_then(Value::as_str).unwrap().to_string(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                pairs,
+                vec![("trace".into(), "t-1".into()), ("n".into(), "7".into())]
+            );
+            r.headers.add("gone", None, Value::Null);
+            let e = value(&r).unwrap_err().to_string();
+            assert!(e.contains("orders-0@4") && e.contains("\"gone\""), "{e}");
+        }
+    }
 }
 
 /// Writes the bytes of one file.

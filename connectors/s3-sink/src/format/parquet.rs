@@ -55,12 +55,21 @@ fn codec(name: &str) -> Compression {
 
 impl ParquetWriter {
     pub fn new(view: View, schema: Option<&SchemaRef>, cfg: &S3SinkConfig) -> ConnectResult<Self> {
-        let connect = schema
-            .filter(|s| s.schema_type == SchemaType::Struct)
-            .cloned()
-            .ok_or_else(|| {
-                ConnectError::data("ParquetFormat needs STRUCT records with a schema")
-            })?;
+        // Keys and headers are wrapped as Confluent wraps them for Parquet:
+        // `RecordKey {key}`, `RecordHeaders {headers}`.
+        let connect = match view {
+            View::Value => schema
+                .filter(|s| s.schema_type == SchemaType::Struct)
+                .cloned()
+                .ok_or_else(|| {
+                    ConnectError::data("ParquetFormat needs STRUCT records with a schema")
+                })?,
+            View::Key | View::Headers => schema
+                .and_then(|inner| super::envelope::schema(view, inner))
+                .ok_or_else(|| {
+                    ConnectError::data("ParquetFormat needs record keys with a schema")
+                })?,
+        };
         let fields: Vec<Field> = connect
             .fields
             .iter()
@@ -89,12 +98,24 @@ impl ParquetWriter {
 impl FormatWriter for ParquetWriter {
     fn write(&mut self, records: &[&SinkRecord]) -> ConnectResult<()> {
         let mut values: Vec<&Value> = Vec::with_capacity(records.len());
-        let views: Vec<_> = records.iter().map(|r| view_of(r, self.view)).collect();
+        let views = records
+            .iter()
+            .map(|r| view_of(r, self.view))
+            .collect::<ConnectResult<Vec<_>>>()?;
+        // The schema each record's view must have: the file's, or inside
+        // an envelope, its single field's.
+        let enveloped = self.view != View::Value;
+        let expected = if enveloped {
+            &self.connect.fields[0].schema
+        } else {
+            &self.connect
+        };
         for (r, (schema, v)) in records.iter().zip(&views) {
-            if !schema.is_some_and(|s| super::same_schema(Some(s), Some(&self.connect))) {
+            if !schema.is_some_and(|s| super::same_schema(Some(s), Some(expected))) {
                 return Err(ConnectError::data(format!(
-                    "record {}: ParquetFormat needs STRUCT records with the file's schema",
-                    r.position()
+                    "record {}: ParquetFormat needs {} with the file's schema",
+                    r.position(),
+                    if enveloped { "keys" } else { "STRUCT records" }
                 )));
             }
             values.push(v.as_ref());
@@ -105,14 +126,18 @@ impl FormatWriter for ParquetWriter {
             .iter()
             .zip(self.arrow.fields().iter())
             .map(|(f, af)| {
-                let col: Vec<&Value> = values
-                    .iter()
-                    .map(|v| {
-                        v.as_struct()
-                            .and_then(|s| s.get(&f.name))
-                            .unwrap_or(&Value::Null)
-                    })
-                    .collect();
+                let col: Vec<&Value> = if enveloped {
+                    values.clone()
+                } else {
+                    values
+                        .iter()
+                        .map(|v| {
+                            v.as_struct()
+                                .and_then(|s| s.get(&f.name))
+                                .unwrap_or(&Value::Null)
+                        })
+                        .collect()
+                };
                 build(&f.schema, af.data_type(), &col).map_err(|e| format!("field {}: {e}", f.name))
             })
             .collect::<Result<Vec<ArrayRef>, String>>()
@@ -515,5 +540,78 @@ mod tests {
         let e = w.write(&[&r]).unwrap_err().to_string();
         assert!(e.contains("orders-2@7"), "{e}");
         assert!(ParquetWriter::new(View::Value, None, &cfg).is_err());
+    }
+
+    #[test]
+    fn keys_and_headers_are_enveloped_as_confluent_does() {
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let cfg = crate::test_support::config(&[("format.class", "ParquetFormat")]);
+        let key_schema = Schema::optional_string();
+        let recs: Vec<SinkRecord> = (0..3)
+            .map(|i| {
+                let mut r = crate::test_support::record(0, i, None, Value::Null);
+                r.key_schema = Some(key_schema.clone());
+                r.key = if i == 1 {
+                    Value::Null
+                } else {
+                    format!("k{i}").into()
+                };
+                r.headers
+                    .add("h", Some(Schema::int32()), Value::Int32(i as i32));
+                r
+            })
+            .collect();
+        let refs: Vec<&SinkRecord> = recs.iter().collect();
+        let read = |w: &mut ParquetWriter| {
+            w.write(&refs).unwrap();
+            w.finish().unwrap();
+            let bytes = bytes::Bytes::from(w.take_output());
+            let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+                .unwrap()
+                .build()
+                .unwrap();
+            let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+            batches[0].clone()
+        };
+
+        let mut keys = ParquetWriter::new(View::Key, Some(&key_schema), &cfg).unwrap();
+        let batch = read(&mut keys);
+        assert_eq!(batch.schema().fields().len(), 1);
+        assert_eq!(batch.schema().field(0).name(), "key");
+        let col = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        assert_eq!(
+            col.iter().collect::<Vec<_>>(),
+            vec![Some("k0"), None, Some("k2")]
+        );
+
+        let mut headers =
+            ParquetWriter::new(View::Headers, Some(super::super::headers::schema()), &cfg).unwrap();
+        let batch = read(&mut headers);
+        assert_eq!(batch.schema().field(0).name(), "headers");
+        let list = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<ListArray>()
+            .unwrap();
+        let third = list.value(2);
+        let entry = third.as_any().downcast_ref::<StructArray>().unwrap();
+        let value = entry
+            .column_by_name("value")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        assert_eq!(value.value(0), "2");
+
+        // A record whose key schema differs from the file's is refused.
+        let mut other = recs[0].clone();
+        other.key_schema = Some(Schema::string());
+        let mut keys = ParquetWriter::new(View::Key, Some(&key_schema), &cfg).unwrap();
+        let e = keys.write(&[&other]).unwrap_err().to_string();
+        assert!(e.contains("orders-0@0") && e.contains("keys"), "{e}");
     }
 }
