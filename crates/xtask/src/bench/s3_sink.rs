@@ -159,8 +159,6 @@ pub fn main(args: &[String]) -> Result<()> {
             "--release",
             "-p",
             "ferry",
-            "--bin",
-            "ferry",
             "-p",
             "ferry-bench",
         ])?,
