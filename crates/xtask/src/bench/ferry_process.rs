@@ -5,6 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::bail;
+use crate::env::Stack;
 use crate::error::{Context, Result};
 use crate::stack::process;
 
@@ -15,12 +16,20 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts `ferry standalone <worker> <connector>` logging to `log`.
-    pub fn start(ferry: &Path, worker: &Path, connector: &Path, log: &Path) -> Result<Worker> {
+    /// Starts `ferry standalone <worker> <connector>` logging to `log`,
+    /// with the stack's client variables (S3 credentials) in its environment.
+    pub fn start(
+        ferry: &Path,
+        stack: &Stack,
+        worker: &Path,
+        connector: &Path,
+        log: &Path,
+    ) -> Result<Worker> {
         let mut cmd = Command::new(ferry);
         cmd.arg("standalone")
             .arg(worker)
             .arg(connector)
+            .envs(stack.client_env())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null());
         let out = process::open_log(log)?;

@@ -247,6 +247,7 @@ impl Bench {
         let started = Instant::now();
         let mut worker = Worker::start(
             ferry,
+            stack,
             &dir.join("worker.properties"),
             &dir.join("connector.properties"),
             &log,

@@ -154,14 +154,7 @@ pub fn main(args: &[String]) -> Result<()> {
     stack::up(&stack)?;
     workspace::run_step(
         "build (release)",
-        &mut workspace::cargo(&[
-            "build",
-            "--release",
-            "-p",
-            "ferry",
-            "-p",
-            "ferry-bench",
-        ])?,
+        &mut workspace::cargo(&["build", "--release", "-p", "ferry", "-p", "ferry-bench"])?,
         None,
     )?;
     let release = workspace::target_dir()?.join("release");
@@ -345,6 +338,7 @@ impl Tools {
         let started = Instant::now();
         let mut worker = Worker::start(
             &self.ferry,
+            &self.stack,
             &dir.join("worker.properties"),
             &dir.join("connector.properties"),
             &log,
