@@ -13,6 +13,7 @@ use crate::stack::process;
 pub struct Worker {
     child: Child,
     log: std::path::PathBuf,
+    last_log_check: std::time::Instant,
 }
 
 impl Worker {
@@ -38,6 +39,7 @@ impl Worker {
         Ok(Worker {
             child,
             log: log.to_path_buf(),
+            last_log_check: std::time::Instant::now(),
         })
     }
 
@@ -45,7 +47,8 @@ impl Worker {
         self.child.id()
     }
 
-    /// Fails (quoting the log) when the worker has exited.
+    /// Fails (quoting the log) when the worker has exited or logged a
+    /// failed task.
     pub fn check(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
             bail!(
@@ -53,6 +56,13 @@ impl Worker {
                 self.log.display(),
                 process::tail(&self.log, 30)
             );
+        }
+        if self.last_log_check.elapsed() >= Duration::from_secs(1) {
+            self.last_log_check = std::time::Instant::now();
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if let Some(line) = log.lines().find(|l| l.contains("task failed")) {
+                bail!("{line}\n(log {})", self.log.display());
+            }
         }
         Ok(())
     }

@@ -318,7 +318,12 @@ impl Tools {
             ),
             ("tasks.max", "1".into()),
             ("topics", topic.to_string()),
+            (
+                "value.converter",
+                "org.apache.kafka.connect.json.JsonConverter".into(),
+            ),
             ("value.converter.schemas.enable", case.schemas.to_string()),
+            ("ferry.task.restart.on.failure", "false".into()),
             ("s3.bucket.name", crate::env::S3_BUCKET.into()),
             ("store.url", self.stack.s3_endpoint()),
             ("s3.region", "us-east-1".into()),
