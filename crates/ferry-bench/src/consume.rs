@@ -28,6 +28,9 @@ pub fn run(opts: &Options) -> Result<()> {
         .set("group.id", &group)
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
+        // tansu holds every fetch for up to this long, however much data
+        // it has; the sink's worker is given the same setting.
+        .set("fetch.wait.max.ms", "10")
         .create()?;
     consumer.subscribe(&[topic])?;
     let (mut count, mut bytes) = (0u64, 0u64);

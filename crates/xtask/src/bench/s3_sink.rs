@@ -308,6 +308,9 @@ impl Tools {
                     dir.join("offsets.json").display().to_string(),
                 ),
                 ("listeners", format!("http://127.0.0.1:{}", free_port()?)),
+                // As for the ceiling consumer: tansu holds every fetch for
+                // up to this long, however much data it has.
+                ("consumer.fetch.max.wait.ms", "10".into()),
             ],
         )?;
         let mut connector = vec![
