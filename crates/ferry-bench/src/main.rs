@@ -1,11 +1,12 @@
-//! `ferry-bench`: the parts of `cargo xtask bench` that need a Kafka or S3
-//! client library (xtask itself uses only std).
+//! `ferry-bench`: the parts of `cargo xtask bench` (and `demo`) that need
+//! a Kafka or S3 client library (xtask itself uses only std).
 //!
 //! ```text
 //! ferry-bench produce  --brokers B --topic T --partitions P --records N --shape json1k|schema10
 //! ferry-bench consume  --brokers B --topic T --records N
 //! ferry-bench wait-objects --prefix P --count N [--timeout-s S]
 //! ferry-bench delete-prefix --prefix P
+//! ferry-bench cat-prefix --prefix P      (each object: "# <key>", then its text)
 //! ```
 //!
 //! `consume` is the ceiling a sink is compared with: a plain rdkafka
@@ -40,6 +41,7 @@ fn run(args: &[String]) -> Result<()> {
         "consume" => consume::run(&opts),
         "wait-objects" => objects::wait(&opts),
         "delete-prefix" => objects::delete(&opts),
+        "cat-prefix" => objects::cat(&opts),
         other => Err(BenchError::Usage(format!("unknown command {other:?}"))),
     }
 }

@@ -105,6 +105,37 @@ pub fn wait(opts: &Options) -> Result<()> {
     })
 }
 
+/// Prints every object under `--prefix`: a `# <key>` line, then its text.
+pub fn cat(opts: &Options) -> Result<()> {
+    let prefix = opts.str("prefix")?;
+    let bucket = env("FERRY_S3_BUCKET", "ferry");
+    runtime()?.block_on(async {
+        let c = client();
+        for (key, _) in list(&c, &bucket, prefix).await? {
+            let body = c
+                .get_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| {
+                    BenchError::S3(format!(
+                        "reading {key}: {}",
+                        aws_sdk_s3::error::DisplayErrorContext(e)
+                    ))
+                })?
+                .body
+                .collect()
+                .await
+                .map_err(|e| BenchError::S3(format!("reading {key}: {e}")))?
+                .into_bytes();
+            println!("# {key}");
+            print!("{}", String::from_utf8_lossy(&body));
+        }
+        Ok(())
+    })
+}
+
 /// Deletes every object under `--prefix`.
 pub fn delete(opts: &Options) -> Result<()> {
     let prefix = opts.str("prefix")?;

@@ -15,6 +15,7 @@ mod env;
 mod error;
 mod http;
 mod kafka;
+mod psql;
 mod stack;
 mod test;
 mod workspace;

@@ -1,7 +1,8 @@
 //! `cargo xtask test [cargo test args]`: the full check CI runs.
 //!
 //! fmt → clippy → stack up → build the binaries → `cargo test --workspace`
-//! with the stack's variables, `FERRY_BIN` and `RUST_BACKTRACE=1` set.
+//! with the stack's variables, `FERRY_BIN` and `RUST_BACKTRACE=1` set →
+//! the demo (PostgreSQL → Kafka → S3), when no test arguments were given.
 
 use std::time::Instant;
 
@@ -62,5 +63,10 @@ fn run(args: &[String]) -> Result<()> {
         .envs(stack.client_env())
         .env("FERRY_BIN", &ferry_bin)
         .env("RUST_BACKTRACE", "1");
-    workspace::run_step("test", &mut cmd, None)
+    workspace::run_step("test", &mut cmd, None)?;
+    if args.is_empty() {
+        println!("==> demo");
+        crate::demo::main(&[])?;
+    }
+    Ok(())
 }

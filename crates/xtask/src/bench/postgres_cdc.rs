@@ -14,7 +14,7 @@
 //! Connect's default) unless `--no-schemas`. Default N: 1,000,000.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -23,7 +23,7 @@ use super::topic_counter::TopicCounter;
 use crate::bail;
 use crate::env::{Stack, PG_DB, PG_PASSWORD, PG_USER};
 use crate::error::{Context, Result};
-use crate::stack::process;
+use crate::psql::Psql;
 use crate::{http, stack, workspace};
 
 const DEFAULT_ROWS: u64 = 1_000_000;
@@ -132,26 +132,6 @@ struct Figures {
     first_event: Duration,
     rss_snapshot_kib: u64,
     rss_end_kib: u64,
-}
-
-struct Psql {
-    port: u16,
-}
-
-impl Psql {
-    fn command(&self, sql: &str) -> Command {
-        let mut c = Command::new("psql");
-        c.args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
-            .args(["-U", PG_USER, "-d", PG_DB, "-qAtX", "-v", "ON_ERROR_STOP=1"])
-            .args(["-c", sql])
-            .env("PGPASSWORD", PG_PASSWORD)
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run(&self, sql: &str) -> Result<String> {
-        process::run(&mut self.command(sql)).with_context(|| format!("psql: {sql}"))
-    }
 }
 
 struct Bench {
@@ -384,26 +364,10 @@ impl Bench {
         ] {
             TopicCounter::new(self.kafka_port, &topic).delete_topic();
         }
-        let slot = &self.slot;
-        for _ in 0..50 {
-            let active = self
-                .psql
-                .run(&format!(
-                    "SELECT active FROM pg_replication_slots WHERE slot_name = '{slot}'"
-                ))
-                .unwrap_or_default();
-            if active.trim() != "t" {
-                break;
-            }
-            sleep(Duration::from_millis(200));
-        }
-        let _ = self.psql.run(&format!(
-            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '{slot}'"
-        ));
-        let _ = self.psql.run(&format!(
-            "DROP PUBLICATION IF EXISTS {slot}; DROP SCHEMA IF EXISTS {} CASCADE",
-            self.schema
-        ));
+        self.psql.drop_slot_and_publication(&self.slot);
+        let _ = self
+            .psql
+            .run(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
     }
 }
 
