@@ -302,15 +302,18 @@ fn schemaless_record_into_parquet_fails_the_task_naming_it_and_commits_nothing()
     assert!(sink.objects().is_empty(), "no object written");
 }
 
-/// Produces `n` records over `partitions` (values `p<partition>-<i>`),
-/// runs the sink with `kill -9` at five random moments, then checks that
-/// every record is in exactly one object.
+/// Runs the sink with `kill -9` at five random moments while `n` records
+/// (values `p<partition>-<i>`) are produced over `partitions` in five
+/// slices, one per worker life, then checks that every record is in
+/// exactly one object. Asserts that kills really came mid-flight: while
+/// records the worker had been given were not yet committed.
 fn crash_test(props: &[(&str, &str)]) {
     let n: usize = std::env::var("FERRY_S3_CRASH_RECORDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200_000);
     let partitions = 4;
+    let rounds = 5;
     let mut all = vec![
         ("format.class", "ByteArrayFormat"),
         (
@@ -320,34 +323,76 @@ fn crash_test(props: &[(&str, &str)]) {
     ];
     all.extend_from_slice(props);
     let sink = Sink::new(partitions, &all);
+    let per_partition = n / partitions as usize;
+    let slice = per_partition / rounds;
     let mut expected = HashMap::new();
     for p in 0..partitions {
-        let values: Vec<String> = (0..n / partitions as usize)
-            .map(|i| format!("p{p}-{i}"))
-            .collect();
-        for v in &values {
-            expected.insert(v.clone(), 0usize);
+        for i in 0..per_partition {
+            expected.insert(format!("p{p}-{i}"), 0usize);
         }
-        let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
-        produce(&sink.topic, p, &refs);
     }
+    // Slice `r` of every partition (records r*slice .. (r+1)*slice, the
+    // last slice taking the remainder), produced in 20 steps 100 ms apart
+    // so that the worker is killed while records are still arriving.
+    let produced = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let produce_slice =
+        move |topic: String, r: usize, produced: std::sync::Arc<std::sync::atomic::AtomicUsize>| {
+            let to = if r + 1 == rounds {
+                per_partition
+            } else {
+                (r + 1) * slice
+            };
+            let from = r * slice;
+            let step = (to - from).div_ceil(20);
+            for chunk in (from..to).step_by(step) {
+                let end = (chunk + step).min(to);
+                for p in 0..partitions {
+                    let values: Vec<String> = (chunk..end).map(|i| format!("p{p}-{i}")).collect();
+                    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+                    produce(&topic, p, &refs);
+                    produced.fetch_add(values.len(), std::sync::atomic::Ordering::SeqCst);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        };
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos() as u64;
+    eprintln!("crash test seed {seed}");
     let mut rand = move |lo: u64, hi: u64| {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
         lo + seed % (hi - lo)
     };
-    for round in 0..5 {
+    let mut mid_flight = 0;
+    for round in 0..rounds {
         let mut w = sink.start();
-        let ms = rand(1500, 6000);
+        let (topic, counter) = (sink.topic.clone(), produced.clone());
+        let producer = std::thread::spawn(move || produce_slice(topic, round, counter));
+        // Killed only once it owns partitions: tansu never expires a group
+        // member killed while joining, and its partitions would stay
+        // assigned to the dead member (a real broker expires it after
+        // session.timeout.ms).
+        wait_for("partitions assigned", Duration::from_secs(60), || {
+            w.log_text().contains("partitions assigned").then_some(())
+        });
+        let ms = rand(500, 2500);
         std::thread::sleep(Duration::from_millis(ms));
-        eprintln!("kill -9 #{round} after {ms} ms");
+        let produced_at_kill = produced.load(std::sync::atomic::Ordering::SeqCst);
         w.kill9();
+        let committed: i64 = sink.committed(partitions).values().sum();
+        eprintln!("kill -9 #{round} {ms} ms after assignment: {produced_at_kill} produced, {committed} committed");
+        if (committed as usize) < produced_at_kill {
+            mid_flight += 1;
+        }
+        producer.join().expect("producer");
     }
+    assert!(
+        mid_flight >= 3,
+        "only {mid_flight} of {rounds} kills came while produced records were uncommitted; the test did not exercise crashes"
+    );
     let _worker = sink.start();
     let count_lines = || -> usize {
         sink.objects()
@@ -360,7 +405,7 @@ fn crash_test(props: &[(&str, &str)]) {
             })
             .sum()
     };
-    wait_for("every record in S3", Duration::from_secs(240), || {
+    wait_for("every record in S3", Duration::from_secs(420), || {
         let c = sink.committed(partitions);
         (c.values().sum::<i64>() as usize >= n).then_some(())
     });

@@ -135,22 +135,18 @@ impl PartBody {
         self.len() == 0
     }
 
-    /// A request body. Memory is given back to the budget once the bytes
-    /// are handed to the client.
-    pub async fn stream(self) -> ConnectResult<ByteStream> {
+    /// A request body, and the budget memory it holds: the caller keeps
+    /// that until the request is done (the client holds the bytes until then).
+    pub async fn stream(self) -> ConnectResult<(ByteStream, Option<Reservation>)> {
         match self {
-            PartBody::Memory(v, reservation) => {
-                let s = ByteStream::from(v);
-                drop(reservation);
-                Ok(s)
-            }
+            PartBody::Memory(v, reservation) => Ok((ByteStream::from(v), Some(reservation))),
             PartBody::Disk(mut f, n) => {
                 f.seek(SeekFrom::Start(0))?;
                 // The spilled part is read back into memory only while it
                 // is sent; the file (unlinked already) goes with it.
                 let mut bytes = Vec::with_capacity(n as usize);
                 std::io::copy(&mut std::io::Read::take(&mut f, n), &mut bytes)?;
-                Ok(ByteStream::from(bytes))
+                Ok((ByteStream::from(bytes), None))
             }
         }
     }

@@ -62,6 +62,7 @@ pub const ELASTIC_BUFFER: &str = "s3.elastic.buffer.enable";
 pub const CONDITIONAL_WRITES: &str = "enable.conditional.writes";
 pub const BUFFER_MAX_BYTES: &str = "ferry.s3.buffer.max.bytes";
 pub const SPILL_DIR: &str = "ferry.s3.spill.dir";
+pub const UPLOAD_CONCURRENCY: &str = "ferry.s3.upload.concurrency";
 pub const STATE_PREFIX: &str = "ferry.s3.state.prefix";
 pub const PARQUET_ROW_GROUP_BYTES: &str = "ferry.s3.parquet.row.group.bytes";
 
@@ -134,6 +135,7 @@ pub fn config_def() -> ConfigDef {
         .define(key(ELASTIC_BUFFER, Boolean).default_value("false").doc("Accepted for compatibility; Ferry's buffers always grow on demand."))
         .define(key(CONDITIONAL_WRITES, Boolean).default_value("true").doc("Accepted for compatibility; Ferry's exactly-once state makes overwrites impossible without it."))
         .define(key(BUFFER_MAX_BYTES, Long).default_value((128 * MIB).to_string()).validator(Validator::at_least(MIB as f64)).group("Ferry").doc("Process-wide budget for file buffers in memory; beyond it buffers spill to ferry.s3.spill.dir."))
+        .define(key(UPLOAD_CONCURRENCY, Int).default_value("4").validator(Validator::between(1.0, 64.0)).group("Ferry").doc("Part uploads a task runs in the background at once; the sink waits for a free slot (in-flight parts count against ferry.s3.buffer.max.bytes while in memory)."))
         .define(key(SPILL_DIR, String).default_value("").group("Ferry").doc("Directory for spilled buffers; empty = the system temp dir."))
         .define(key(STATE_PREFIX, String).default_value("").group("Ferry").doc("Prefix of the exactly-once state objects; empty = `<topics.dir>/_ferry`."))
         .define(key(PARQUET_ROW_GROUP_BYTES, Long).default_value((64 * MIB).to_string()).validator(Validator::at_least(1024.0)).group("Ferry").doc("Close a Parquet row group when its in-memory size reaches this."))
@@ -207,6 +209,7 @@ pub struct S3SinkConfig {
     pub bytearray_separator: Vec<u8>,
     pub json_decimal_numeric: bool,
     pub buffer_max_bytes: u64,
+    pub upload_concurrency: usize,
     pub spill_dir: Option<PathBuf>,
     pub state_prefix: String,
     pub parquet_row_group_bytes: usize,
@@ -333,6 +336,7 @@ impl S3SinkConfig {
             },
             json_decimal_numeric: s(JSON_DECIMAL_FORMAT).eq_ignore_ascii_case("NUMERIC"),
             buffer_max_bytes: p.long(BUFFER_MAX_BYTES).unwrap_or(128 << 20) as u64,
+            upload_concurrency: p.int(UPLOAD_CONCURRENCY).unwrap_or(4).max(1) as usize,
             spill_dir: p
                 .string(SPILL_DIR)
                 .filter(|d| !d.is_empty())

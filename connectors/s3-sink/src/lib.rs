@@ -20,6 +20,7 @@ pub mod partitioner;
 pub mod state;
 pub mod storage;
 pub mod task;
+pub mod uploads;
 pub mod writer;
 
 #[cfg(test)]

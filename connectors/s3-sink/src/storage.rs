@@ -99,7 +99,7 @@ impl Store {
         n: i32,
         body: PartBody,
     ) -> ConnectResult<Part> {
-        let stream = body.stream().await?;
+        let (stream, _memory) = body.stream().await?;
         let mut req = self
             .client
             .upload_part()

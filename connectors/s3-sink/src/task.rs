@@ -51,7 +51,9 @@ impl SinkTask for S3SinkTask {
         let cfg = Arc::new(S3SinkConfig::parse(props)?);
         let store = Arc::new(Store::connect(&cfg).await);
         let budget = MemoryBudget::global(cfg.buffer_max_bytes, cfg.spill_dir.clone());
+        let upload_slots = Arc::new(tokio::sync::Semaphore::new(cfg.upload_concurrency));
         self.shared = Some(Arc::new(Shared {
+            upload_slots,
             partitioner: Partitioner::new(&cfg),
             cfg,
             store,

@@ -25,7 +25,8 @@ use crate::config::{NullValues, S3SinkConfig};
 use crate::format::{self, FormatKind, FormatWriter, View};
 use crate::partitioner::Partitioner;
 use crate::state::{self, PartitionState, PendingObject};
-use crate::storage::{Part, Store};
+use crate::storage::Store;
+use crate::uploads::PartUploads;
 
 /// What every partition writer of a task shares.
 pub struct Shared {
@@ -33,6 +34,8 @@ pub struct Shared {
     pub store: Arc<Store>,
     pub partitioner: Partitioner,
     pub budget: Arc<MemoryBudget>,
+    /// Part uploads in flight (`ferry.s3.upload.concurrency`).
+    pub upload_slots: Arc<tokio::sync::Semaphore>,
     pub connector: String,
 }
 
@@ -76,8 +79,7 @@ struct ViewFile {
     key: String,
     writer: Box<dyn FormatWriter>,
     buf: PartBuffer,
-    upload_id: Option<String>,
-    parts: Vec<Part>,
+    upload: PartUploads,
     /// Bytes the format writer holds, as counted in the budget.
     held: u64,
 }
@@ -319,7 +321,7 @@ impl PartitionWriter {
             }
             let part_size = self.shared.cfg.part_size as u64;
             let budget = self.shared.budget.clone();
-            let store = self.shared.store.clone();
+            let shared = self.shared.clone();
             let file = self.files.get_mut(&encoded).expect("file just created");
             file.last = recs[recs.len() - 1].original_offset;
             file.count += recs.len() as u64;
@@ -335,7 +337,7 @@ impl PartitionWriter {
                 }
                 v.held = held;
                 if v.buf.len() >= part_size {
-                    upload_part(&store, v).await?;
+                    send_part(&shared, v).await?;
                 }
             }
         }
@@ -377,8 +379,7 @@ impl PartitionWriter {
                     ),
                     writer,
                     buf: PartBuffer::new(self.shared.budget.clone()),
-                    upload_id: None,
-                    parts: Vec::new(),
+                    upload: PartUploads::default(),
                     held: 0,
                 })
             })
@@ -440,7 +441,7 @@ impl PartitionWriter {
         }
         let cfg = self.shared.cfg.clone();
         let store = self.shared.store.clone();
-        let mut pending = Vec::new();
+        // Last parts of every file first, so they upload together.
         for file in self.files.values_mut() {
             for v in &mut file.views {
                 v.writer.finish()?;
@@ -448,9 +449,15 @@ impl PartitionWriter {
                 v.buf.append(&out)?;
                 self.shared.budget.release(v.held);
                 v.held = 0;
-                if !v.buf.is_empty() || v.parts.is_empty() {
-                    upload_part(&store, v).await?;
+                if !v.buf.is_empty() || v.upload.is_empty() {
+                    send_part(&self.shared, v).await?;
                 }
+            }
+        }
+        let mut pending = Vec::new();
+        for file in self.files.values_mut() {
+            for v in &mut file.views {
+                let (upload_id, parts) = v.upload.finish().await?;
                 let mut tags = Vec::new();
                 if cfg.object_tagging {
                     tags.push(("startOffset".to_string(), file.start.to_string()));
@@ -460,8 +467,8 @@ impl PartitionWriter {
                 }
                 pending.push(PendingObject {
                     key: v.key.clone(),
-                    upload_id: v.upload_id.clone().unwrap_or_default(),
-                    parts: v.parts.clone(),
+                    upload_id,
+                    parts,
                     tags,
                 });
             }
@@ -499,24 +506,18 @@ impl PartitionWriter {
         for (_, file) in std::mem::take(&mut self.files) {
             for v in file.views {
                 self.shared.budget.release(v.held);
-                if let Some(id) = &v.upload_id {
-                    self.shared.store.abort(&v.key, id).await;
-                }
+                v.upload.abort(&self.shared.store, &v.key).await;
             }
         }
     }
 }
 
-async fn upload_part(store: &Store, v: &mut ViewFile) -> ConnectResult<()> {
-    if v.upload_id.is_none() {
-        v.upload_id = Some(store.create_upload(&v.key).await?);
-    }
-    let id = v.upload_id.clone().unwrap_or_default();
-    let n = v.parts.len() as i32 + 1;
+/// Starts uploading the view's buffered bytes as its next part.
+async fn send_part(shared: &Shared, v: &mut ViewFile) -> ConnectResult<()> {
     let body = v.buf.take();
-    let part = store.upload_part(&v.key, &id, n, body).await?;
-    v.parts.push(part);
-    Ok(())
+    v.upload
+        .send(&shared.store, &shared.upload_slots, &v.key, body)
+        .await
 }
 
 /// Groups a batch by the partition records were read from, keeping order.
