@@ -4,7 +4,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
     /// Wrong command line.
-    #[error("{0}\nusage: ferry-bench produce|consume|wait-objects|delete-prefix|cat-prefix [--key value]...")]
+    #[error("{0}\nusage: ferry-bench produce|consume|wait-objects|delete-prefix|cat-prefix|upload [--key value]...")]
     Usage(String),
     /// Kafka client error.
     #[error("kafka: {0}")]

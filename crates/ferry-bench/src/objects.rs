@@ -168,3 +168,107 @@ pub fn delete(opts: &Options) -> Result<()> {
         Ok(())
     })
 }
+
+/// `upload`: the S3 ceiling. Writes `--bytes` of data as objects of
+/// `--object-bytes` through multipart uploads of `--part-bytes` parts,
+/// `--concurrency` parts in flight — what a sink writing the same bytes
+/// must at least spend on the store.
+pub fn upload(opts: &Options) -> Result<()> {
+    let prefix = opts.str("prefix")?.to_string();
+    let total: u64 = opts.num("bytes", None)?;
+    let object_bytes: u64 = opts.num("object-bytes", Some(50 << 20))?;
+    let part_bytes: u64 = opts.num("part-bytes", Some(25 << 20))?;
+    let concurrency: usize = opts.num("concurrency", Some(4))?;
+    let bucket = env("FERRY_S3_BUCKET", "ferry");
+    let started = Instant::now();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| BenchError::S3(format!("tokio runtime: {e}")))?;
+    rt.block_on(async {
+        let c = client();
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
+        let chunk: bytes::Bytes = bytes::Bytes::from(vec![b'x'; part_bytes as usize]);
+        let mut written = 0u64;
+        let mut n = 0;
+        while written < total {
+            let size = object_bytes.min(total - written);
+            let key = format!("{prefix}object-{n:06}");
+            let id = c
+                .create_multipart_upload()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| {
+                    BenchError::S3(format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)))
+                })?
+                .upload_id()
+                .unwrap_or_default()
+                .to_string();
+            let mut parts = Vec::new();
+            let mut sent = 0u64;
+            let mut number = 1;
+            while sent < size {
+                let len = part_bytes.min(size - sent);
+                let permit = slots
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| BenchError::S3(e.to_string()))?;
+                let (c2, b2, k2, id2) = (c.clone(), bucket.clone(), key.clone(), id.clone());
+                let body = chunk.slice(..len as usize);
+                parts.push(tokio::spawn(async move {
+                    let out = c2
+                        .upload_part()
+                        .bucket(b2)
+                        .key(k2)
+                        .upload_id(id2)
+                        .part_number(number)
+                        .body(aws_sdk_s3::primitives::ByteStream::from(body))
+                        .send()
+                        .await;
+                    drop(permit);
+                    out.map(|o| {
+                        aws_sdk_s3::types::CompletedPart::builder()
+                            .part_number(number)
+                            .set_e_tag(o.e_tag().map(str::to_string))
+                            .build()
+                    })
+                    .map_err(|e| {
+                        BenchError::S3(format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)))
+                    })
+                }));
+                sent += len;
+                number += 1;
+            }
+            let mut done = Vec::new();
+            for p in parts {
+                done.push(p.await.map_err(|e| BenchError::S3(e.to_string()))??);
+            }
+            c.complete_multipart_upload()
+                .bucket(&bucket)
+                .key(&key)
+                .upload_id(&id)
+                .multipart_upload(
+                    aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                        .set_parts(Some(done))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| {
+                    BenchError::S3(format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)))
+                })?;
+            written += size;
+            n += 1;
+        }
+        let (cpu, rss) = crate::self_usage();
+        println!(
+            "bytes={written} objects={n} seconds={:.3} cpu_s={cpu:.2} peak_rss_kib={rss}",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    })
+}

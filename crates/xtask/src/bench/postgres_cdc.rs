@@ -8,7 +8,10 @@
 //!    worker runs; events/s from the first insert to the N-th streamed event.
 //!
 //! Also: time from start until the task runs (REST status) and until the
-//! first event is in Kafka, and the ferry process's peak RSS (VmHWM).
+//! first event is in Kafka, the ferry process's peak RSS (VmHWM), and per
+//! phase the CPU seconds of ferry, tansu, PostgreSQL, this benchmark's own
+//! topic reader and the whole machine (from `/proc`), to tell whether
+//! ferry is CPU-bound or waiting on the broker.
 //! Events are counted by fetching the topic (record-batch headers), not
 //! from watermarks. JsonConverter with `schemas.enable=true` (Kafka
 //! Connect's default) unless `--no-schemas`. Default N: 1,000,000.
@@ -33,12 +36,15 @@ const CONNECTOR: &str = "bench-pg-cdc";
 struct Args {
     rows: u64,
     schemas: bool,
+    /// `--producer key=value`: extra producer settings of the worker.
+    producer: Vec<(String, String)>,
 }
 
 fn parse_args(args: &[String]) -> Result<Args> {
     let mut out = Args {
         rows: DEFAULT_ROWS,
         schemas: true,
+        producer: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -51,7 +57,14 @@ fn parse_args(args: &[String]) -> Result<Args> {
                     .with_context(|| format!("--rows {v}"))?;
             }
             "--no-schemas" => out.schemas = false,
-            other => bail!("unknown argument {other:?}; usage: cargo xtask bench postgres-cdc [--rows N] [--no-schemas]"),
+            "--producer" => {
+                let v = it.next().context("--producer needs key=value")?;
+                let (k, v) = v
+                    .split_once('=')
+                    .with_context(|| format!("--producer {v}: expected key=value"))?;
+                out.producer.push((k.to_string(), v.to_string()));
+            }
+            other => bail!("unknown argument {other:?}; usage: cargo xtask bench postgres-cdc [--rows N] [--no-schemas] [--producer key=value]..."),
         }
     }
     if out.rows < TX_ROWS || !out.rows.is_multiple_of(TX_ROWS) {
@@ -83,14 +96,19 @@ pub fn main(args: &[String]) -> Result<()> {
         rows: args.rows,
         kafka_port: stack.kafka_port,
     };
-    let result = bench.run(&stack, &ferry, args.schemas);
+    let result = bench.run(&stack, &ferry, args.schemas, &args.producer);
     bench.cleanup();
     let r = result?;
     let rate = |n: u64, d: Duration| n as f64 / d.as_secs_f64();
     println!();
     println!(
-        "PostgreSQL CDC → Kafka, {} rows, 10 columns, JsonConverter schemas.enable={}",
-        args.rows, args.schemas
+        "PostgreSQL CDC → Kafka, {} rows, 10 columns, JsonConverter schemas.enable={}{}",
+        args.rows,
+        args.schemas,
+        args.producer
+            .iter()
+            .map(|(k, v)| format!(", producer.{k}={v}"))
+            .collect::<String>()
     );
     println!("| measure | value |");
     println!("|---|---|");
@@ -121,7 +139,163 @@ pub fn main(args: &[String]) -> Result<()> {
         r.rss_snapshot_kib / 1024,
         r.rss_end_kib / 1024
     );
+    for (phase, cpu) in [
+        ("snapshot", &r.cpu_snapshot),
+        ("streaming", &r.cpu_streaming),
+    ] {
+        println!("| CPU during {phase} | {} |", cpu.describe());
+    }
     Ok(())
+}
+
+/// Cumulative CPU seconds (user + system) at one moment.
+#[derive(Clone, Copy, Default)]
+struct CpuSample {
+    at: Option<Instant>,
+    ferry: f64,
+    tansu: f64,
+    postgres: f64,
+    /// This benchmark process (the topic reader).
+    bench: f64,
+    /// Every CPU of the machine, busy time.
+    machine: f64,
+}
+
+/// CPU seconds spent between two samples.
+struct CpuUse {
+    wall: f64,
+    ferry: f64,
+    tansu: f64,
+    postgres: f64,
+    bench: f64,
+    machine: f64,
+}
+
+impl CpuUse {
+    fn describe(&self) -> String {
+        let pct = |s: f64| 100.0 * s / self.wall.max(1e-9);
+        format!(
+            "wall {:.1} s; ferry {:.1} s ({:.0}% of one core), tansu {:.1} s ({:.0}%), PostgreSQL {:.1} s ({:.0}%), \
+             topic reader {:.1} s ({:.0}%); machine busy {:.1} s ({:.0}% of {} cores)",
+            self.wall,
+            self.ferry,
+            pct(self.ferry),
+            self.tansu,
+            pct(self.tansu),
+            self.postgres,
+            pct(self.postgres),
+            self.bench,
+            pct(self.bench),
+            self.machine,
+            pct(self.machine) / cores() as f64,
+            cores()
+        )
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// utime + stime (+ cutime + cstime with `children`) of a process, seconds.
+fn proc_cpu(pid: &str, children: bool) -> Option<(String, f64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (head, rest) = stat.rsplit_once(')')?;
+    let comm = head.split_once('(')?.1.to_string();
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    if f.len() < 4 {
+        return None;
+    }
+    let own = f[0] + f[1];
+    let reaped = if children { f[2] + f[3] } else { 0.0 };
+    Some((comm, (own + reaped) / 100.0))
+}
+
+impl CpuSample {
+    /// Reads `/proc`: ferry by pid, tansu and PostgreSQL by process name
+    /// (PostgreSQL's exited backends through the postmaster's reaped
+    /// children), the machine from `/proc/stat`.
+    fn take(ferry_pid: u32) -> CpuSample {
+        let mut s = CpuSample {
+            at: Some(Instant::now()),
+            ..CpuSample::default()
+        };
+        s.ferry = proc_cpu(&ferry_pid.to_string(), false).map_or(0.0, |(_, c)| c);
+        s.bench = proc_cpu("self", false).map_or(0.0, |(_, c)| c);
+        if let Ok(dir) = std::fs::read_dir("/proc") {
+            for entry in dir.flatten() {
+                let name = entry.file_name();
+                let Some(pid) = name
+                    .to_str()
+                    .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+                else {
+                    continue;
+                };
+                let Some((comm, _)) = proc_cpu(pid, false) else {
+                    continue;
+                };
+                match comm.as_str() {
+                    "tansu" => s.tansu += proc_cpu(pid, false).map_or(0.0, |(_, c)| c),
+                    "postgres" => {
+                        // Only the postmaster (whose parent is not postgres)
+                        // counts its reaped children, so nothing is counted twice.
+                        let postmaster = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                            .ok()
+                            .and_then(|st| {
+                                let ppid = st
+                                    .rsplit_once(')')?
+                                    .1
+                                    .split_whitespace()
+                                    .nth(1)?
+                                    .to_string();
+                                proc_cpu(&ppid, false).map(|(c, _)| c != "postgres")
+                            })
+                            .unwrap_or(false);
+                        s.postgres += proc_cpu(pid, postmaster).map_or(0.0, |(_, c)| c);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Ok(stat) = std::fs::read_to_string("/proc/stat") {
+            if let Some(line) = stat.lines().next() {
+                // cpu user nice system idle iowait irq softirq steal ...
+                let v: Vec<f64> = line
+                    .split_whitespace()
+                    .skip(1)
+                    .map(|x| x.parse().unwrap_or(0.0))
+                    .collect();
+                let busy: f64 = v
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != 3 && *i != 4 && *i < 8)
+                    .map(|(_, x)| *x)
+                    .sum();
+                s.machine = busy / 100.0;
+            }
+        }
+        s
+    }
+
+    fn since(&self, start: &CpuSample) -> CpuUse {
+        let wall = match (self.at, start.at) {
+            (Some(a), Some(b)) => a.duration_since(b).as_secs_f64(),
+            _ => 0.0,
+        };
+        CpuUse {
+            wall,
+            ferry: self.ferry - start.ferry,
+            tansu: self.tansu - start.tansu,
+            postgres: self.postgres - start.postgres,
+            bench: self.bench - start.bench,
+            machine: self.machine - start.machine,
+        }
+    }
 }
 
 struct Figures {
@@ -132,6 +306,8 @@ struct Figures {
     first_event: Duration,
     rss_snapshot_kib: u64,
     rss_end_kib: u64,
+    cpu_snapshot: CpuUse,
+    cpu_streaming: CpuUse,
 }
 
 struct Bench {
@@ -148,7 +324,13 @@ impl Bench {
         format!("{}.{}.items", self.prefix, self.schema)
     }
 
-    fn run(&self, stack: &Stack, ferry: &Path, schemas: bool) -> Result<Figures> {
+    fn run(
+        &self,
+        stack: &Stack,
+        ferry: &Path,
+        schemas: bool,
+        producer: &[(String, String)],
+    ) -> Result<Figures> {
         let (s, n) = (&self.schema, self.rows);
         println!("==> creating {s}.items with {n} rows");
         self.psql.run(&format!(
@@ -163,28 +345,34 @@ impl Bench {
         let dir = std::env::temp_dir().join(format!("ferry-bench-{}", self.prefix));
         std::fs::create_dir_all(&dir)?;
         let rest_port = free_port()?;
-        write_properties(
-            &dir.join("worker.properties"),
-            &[
-                ("bootstrap.servers", stack.kafka_bootstrap()),
-                (
-                    "key.converter",
-                    "org.apache.kafka.connect.json.JsonConverter".into(),
-                ),
-                (
-                    "value.converter",
-                    "org.apache.kafka.connect.json.JsonConverter".into(),
-                ),
-                (
-                    "offset.storage.file.filename",
-                    dir.join("offsets.json").display().to_string(),
-                ),
-                ("offset.flush.interval.ms", "1000".into()),
-                ("listeners", format!("http://127.0.0.1:{rest_port}")),
-                ("producer.linger.ms", "20".into()),
-                ("producer.batch.size", "1000000".into()),
-            ],
-        )?;
+        let producer: Vec<(String, String)> = producer
+            .iter()
+            .map(|(k, v)| (format!("producer.{k}"), v.clone()))
+            .collect();
+        let mut worker_props = vec![
+            ("bootstrap.servers", stack.kafka_bootstrap()),
+            (
+                "key.converter",
+                "org.apache.kafka.connect.json.JsonConverter".into(),
+            ),
+            (
+                "value.converter",
+                "org.apache.kafka.connect.json.JsonConverter".into(),
+            ),
+            (
+                "offset.storage.file.filename",
+                dir.join("offsets.json").display().to_string(),
+            ),
+            ("offset.flush.interval.ms", "1000".into()),
+            ("listeners", format!("http://127.0.0.1:{rest_port}")),
+            ("producer.linger.ms", "20".into()),
+            ("producer.batch.size", "1000000".into()),
+        ];
+        for (k, v) in &producer {
+            worker_props.retain(|(key, _)| key != k);
+            worker_props.push((k.as_str(), v.clone()));
+        }
+        write_properties(&dir.join("worker.properties"), &worker_props)?;
         let schemas = schemas.to_string();
         write_properties(
             &dir.join("connector.properties"),
@@ -233,6 +421,7 @@ impl Bench {
             &log,
         )?;
         let pid = worker.pid();
+        let cpu_start = CpuSample::take(pid);
         let mut counter = TopicCounter::new(stack.kafka_port, &self.topic());
         let mut ready = None;
         let mut first_event = None;
@@ -263,6 +452,7 @@ impl Bench {
             }
         }
         let snapshot = started.elapsed();
+        let cpu_snapshot = CpuSample::take(pid).since(&cpu_start);
         let rss_snapshot_kib = vm_hwm_kib(pid).unwrap_or(0);
         while ready.is_none() && started.elapsed() < Duration::from_secs(10) {
             if task_running(rest_port) {
@@ -286,6 +476,7 @@ impl Bench {
             to = n + TX_ROWS,
         );
         let stream_start = Instant::now();
+        let cpu_stream_start = CpuSample::take(pid);
         let mut inserter = self
             .psql
             .command(&insert_sql)
@@ -321,6 +512,7 @@ impl Bench {
             }
         }
         let streaming = stream_start.elapsed();
+        let cpu_streaming = CpuSample::take(pid).since(&cpu_stream_start);
         let inserting = match inserting {
             Some(d) => d,
             None => {
@@ -352,6 +544,8 @@ impl Bench {
             first_event: first_event.unwrap_or_default(),
             rss_snapshot_kib,
             rss_end_kib,
+            cpu_snapshot,
+            cpu_streaming,
         })
     }
 

@@ -3,6 +3,11 @@
 //! SeaweedFS, compared with a plain rdkafka consumer reading the same
 //! records and discarding them (the ceiling), in the same run.
 //!
+//! A second baseline is the store itself: the same number of object bytes
+//! written to S3 with multipart uploads (same part size, 4 in flight) and
+//! no Kafka, with the S3 server's CPU time during both runs — on a small
+//! machine the local SeaweedFS competes with the sink for the same cores.
+//!
 //! Cases (default N = 1,000,000):
 //! - a: N schemaless JSON records of ~1 KB over 4 partitions → JsonFormat;
 //! - b: N records with a 10-field schema (JsonConverter envelope) over 4
@@ -144,6 +149,21 @@ struct Outcome {
     ferry: Run,
     objects: u64,
     object_bytes: u64,
+    /// The S3 server's CPU seconds while the sink ran.
+    s3_server_cpu_sink: f64,
+    /// The same object bytes uploaded with no Kafka (the store's ceiling).
+    upload: Run,
+    s3_server_cpu_upload: f64,
+}
+
+/// CPU seconds the local S3 server (SeaweedFS) has used so far.
+fn s3_server_cpu() -> f64 {
+    crate::stack::process::find_processes(|c| {
+        c.first().is_some_and(|b| b.ends_with("weed")) && c.iter().any(|a| a == "mini")
+    })
+    .into_iter()
+    .filter_map(cpu_seconds)
+    .sum()
 }
 
 /// Runs the benchmark and prints the table.
@@ -252,7 +272,9 @@ impl Tools {
         );
 
         println!("==> ferry S3 sink");
+        let server_before = s3_server_cpu();
         let result = self.run_sink(case, records, &topic, &topics_dir, &prefix);
+        let s3_server_cpu_sink = s3_server_cpu() - server_before;
         let _ = self.bench(&["delete-prefix", "--prefix", &format!("{topics_dir}/")]);
         TopicCounter::new(self.stack.kafka_port, &topic).delete_topic();
         let (ferry, objects, object_bytes) = result?;
@@ -262,6 +284,39 @@ impl Tools {
             records as f64 / ferry.seconds,
             ferry.peak_rss_kib / 1024
         );
+
+        println!("==> S3 ceiling: the same bytes uploaded without Kafka");
+        let part_bytes = case
+            .extra
+            .iter()
+            .find(|(k, _)| *k == "s3.part.size")
+            .map_or("26214400", |(_, v)| v);
+        let server_before = s3_server_cpu();
+        let up = self.bench(&[
+            "upload",
+            "--prefix",
+            &format!("{topics_dir}-upload/"),
+            "--bytes",
+            &object_bytes.to_string(),
+            "--object-bytes",
+            &(object_bytes / objects.max(1)).max(1).to_string(),
+            "--part-bytes",
+            part_bytes,
+            "--concurrency",
+            "4",
+        ])?;
+        let s3_server_cpu_upload = s3_server_cpu() - server_before;
+        let _ = self.bench(&[
+            "delete-prefix",
+            "--prefix",
+            &format!("{topics_dir}-upload/"),
+        ]);
+        let upload = Run {
+            seconds: get(&up, "seconds"),
+            cpu_s: get(&up, "cpu_s"),
+            peak_rss_kib: get(&up, "peak_rss_kib") as u64,
+        };
+        println!("    {:.1} s", upload.seconds);
         Ok(Outcome {
             case,
             records,
@@ -270,6 +325,9 @@ impl Tools {
             ferry,
             objects,
             object_bytes,
+            s3_server_cpu_sink,
+            upload,
+            s3_server_cpu_upload,
         })
     }
 
@@ -421,15 +479,15 @@ fn get(figures: &[(String, f64)], key: &str) -> f64 {
 
 fn print_table(outcomes: &[Outcome]) {
     println!();
-    println!("S3 sink (release ferry, 1 task) vs plain rdkafka consumer (ceiling), same run");
-    println!("| case | records | ceiling records/s | ferry records/s | ferry / ceiling | ferry MB/s | ferry CPU s/GB | ferry peak RSS | ceiling peak RSS | objects |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("S3 sink (release ferry, 1 task) vs a plain rdkafka consumer (Kafka ceiling) and a plain multipart upload of the same object bytes (S3 ceiling), same run");
+    println!("| case | records | Kafka ceiling records/s | ferry records/s | ferry / Kafka ceiling | ferry MB/s | ferry CPU s/GB | ferry peak RSS | S3 ceiling: upload time | ferry time | S3 server CPU s: ferry run / upload | objects |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for o in outcomes {
         let gb = o.bytes as f64 / 1e9;
         let ceiling = o.records as f64 / o.ceiling.seconds;
         let ferry = o.records as f64 / o.ferry.seconds;
         println!(
-            "| {}: {} | {} ({:.0} MB) | {:.0} | {:.0} | **{:.0}%** | {:.1} | {:.1} (ceiling {:.1}) | **{} MiB** | {} MiB | {} ({:.0} MB) |",
+            "| {}: {} | {} ({:.0} MB) | {:.0} | {:.0} | **{:.0}%** | {:.1} | {:.1} (consumer {:.1}) | **{} MiB** | {:.1} s | {:.1} s | {:.1} / {:.1} | {} ({:.0} MB) |",
             o.case.id,
             o.case.title,
             o.records,
@@ -441,7 +499,10 @@ fn print_table(outcomes: &[Outcome]) {
             o.ferry.cpu_s / gb,
             o.ceiling.cpu_s / gb,
             o.ferry.peak_rss_kib / 1024,
-            o.ceiling.peak_rss_kib / 1024,
+            o.upload.seconds,
+            o.ferry.seconds,
+            o.s3_server_cpu_sink,
+            o.s3_server_cpu_upload,
             o.objects,
             o.object_bytes as f64 / 1e6,
         );
