@@ -4,7 +4,7 @@
 //! slot's consistent point, so nothing is missed or sent twice.
 
 use bytes::{Buf, BytesMut};
-use ferry_api::{ConnectError, ConnectResult, SourceRecord, Value};
+use ferry_api::{ConnectError, ConnectResult, OffsetMap, SourceRecord, Value};
 use futures::StreamExt;
 
 use crate::catalog::{published_tables, quote_ident, quote_literal};
@@ -52,6 +52,8 @@ impl Producer {
         let tx_id: i64 = row.get(0);
         let ts_us = now_ns() / 1000;
         let kind = cfg.snapshot_mode.offset_name();
+        // Every row but the last has the same offset: built once, cloned.
+        let row_offset = snapshot_offset(lsn, tx_id, ts_us, kind, false);
         let tables = published_tables(&conn, &cfg.publication_name, &cfg.filters)
             .await
             .map_err(ConnectError::other)?;
@@ -81,7 +83,9 @@ impl Producer {
             let mut stream = std::pin::pin!(stream);
             let mut buf = BytesMut::new();
             let mut first_in_table = true;
-            let mut fields: Vec<Option<String>> = Vec::with_capacity(rel.columns.len());
+            let mut fields: Vec<Option<std::ops::Range<usize>>> =
+                Vec::with_capacity(rel.columns.len());
+            let mut text = String::new();
             loop {
                 if self.cancel.is_cancelled() {
                     return Ok(());
@@ -95,10 +99,10 @@ impl Producer {
                 buf.extend_from_slice(&chunk);
                 while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
                     let line = buf.split_to(nl + 1);
-                    split_copy_line(&line[..nl], &mut fields)?;
+                    split_copy_line(&line[..nl], &mut text, &mut fields)?;
                     let cells: Vec<Cell<'_>> = fields
                         .iter()
-                        .map(|f| f.as_deref().map_or(Cell::Null, Cell::Text))
+                        .map(|f| f.clone().map_or(Cell::Null, |r| Cell::Text(&text[r])))
                         .collect();
                     let key = table.key(&cells).map_err(ConnectError::data)?;
                     let after = table.row(&cells).map_err(ConnectError::data)?;
@@ -110,7 +114,7 @@ impl Producer {
                             false,
                         );
                         first_overall = false;
-                        self.send_snapshot_row(h, marker, lsn, tx_id, ts_us, kind, false)
+                        self.send_snapshot_row(h, marker, lsn, tx_id, ts_us, row_offset.clone())
                             .await;
                     }
                     held = Some(Held {
@@ -128,7 +132,8 @@ impl Producer {
         match held {
             Some(h) => {
                 let m = marker(first_overall, h.first_in_table, true, true);
-                self.send_snapshot_row(h, m, lsn, tx_id, ts_us, kind, true)
+                let offset = snapshot_offset(lsn, tx_id, ts_us, kind, true);
+                self.send_snapshot_row(h, m, lsn, tx_id, ts_us, offset)
                     .await;
             }
             None => {
@@ -151,8 +156,7 @@ impl Producer {
         lsn: u64,
         tx_id: i64,
         ts_us: i64,
-        kind: &str,
-        last: bool,
+        offset: OffsetMap,
     ) {
         let source = SourceInfo {
             server: &self.cfg.topic_prefix,
@@ -170,7 +174,7 @@ impl Producer {
             .envelope("r", Value::Null, h.after, &source, now_ns());
         let record = SourceRecord::new(
             self.partition.clone(),
-            snapshot_offset(lsn, tx_id, ts_us, kind, last),
+            offset,
             h.table.topic.clone(),
             Some(h.table.envelope_schema.clone()),
             value,
@@ -200,22 +204,33 @@ fn marker(
     }
 }
 
-/// Splits one line of COPY's text format into fields (`None` = `\N`).
-pub fn split_copy_line(line: &[u8], out: &mut Vec<Option<String>>) -> ConnectResult<()> {
+/// Splits one line of COPY's text format into fields: their unescaped text
+/// goes into `text` (one buffer for the whole line, so no allocation per
+/// field) and `out` gets each field's range in it (`None` = `\N`).
+pub fn split_copy_line(
+    line: &[u8],
+    text: &mut String,
+    out: &mut Vec<Option<std::ops::Range<usize>>>,
+) -> ConnectResult<()> {
     out.clear();
+    text.clear();
     for field in line.split(|b| *b == b'\t') {
         if field == b"\\N" {
             out.push(None);
             continue;
         }
+        let unescaped;
         let bytes = if field.contains(&b'\\') {
-            unescape(field)
+            unescaped = unescape(field);
+            &unescaped[..]
         } else {
-            field.to_vec()
+            field
         };
-        out.push(Some(String::from_utf8(bytes).map_err(|e| {
-            ConnectError::data(format!("snapshot: a value is not UTF-8: {e}"))
-        })?));
+        let s = std::str::from_utf8(bytes)
+            .map_err(|e| ConnectError::data(format!("snapshot: a value is not UTF-8: {e}")))?;
+        let start = text.len();
+        text.push_str(s);
+        out.push(Some(start..text.len()));
     }
     Ok(())
 }
@@ -270,8 +285,12 @@ mod tests {
 
     #[test]
     fn copy_lines_split_and_unescape() {
-        let mut out = Vec::new();
-        split_copy_line(b"1\t\\N\ta\\tb\\\\c\\nd\t\\\\x0a", &mut out).unwrap();
+        let (mut text, mut ranges) = (String::new(), Vec::new());
+        split_copy_line(b"1\t\\N\ta\\tb\\\\c\\nd\t\\\\x0a", &mut text, &mut ranges).unwrap();
+        let out: Vec<Option<String>> = ranges
+            .into_iter()
+            .map(|r| r.map(|r| text[r].to_string()))
+            .collect();
         assert_eq!(
             out,
             vec![

@@ -524,31 +524,62 @@ pub fn parse_timestamp(text: &str, with_offset: bool) -> Option<i64> {
 /// does for an instant in UTC: seconds always, the fraction with as few
 /// digits as needed (none if zero), `Z`.
 pub fn format_utc_micros(micros: i64) -> String {
+    let mut out = String::with_capacity(32);
+    write_utc_micros(&mut out, micros, None);
+    out
+}
+
+/// Appends `micros` as `YYYY-MM-DDTHH:MM:SS[.f]Z` (UTC): with `digits`
+/// `None` the fraction has as few digits as needed (none if zero), with
+/// `Some(p)` exactly `p` digits (1..=6, truncated).
+fn write_utc_micros(out: &mut String, micros: i64, digits: Option<usize>) {
+    use std::fmt::Write as _;
     let days = micros.div_euclid(86_400_000_000);
     let rem = micros.rem_euclid(86_400_000_000);
     let (y, m, d) = civil_from_days(days);
     let secs = rem / 1_000_000;
     let frac = rem % 1_000_000;
-    let year = if (0..=9999).contains(&y) {
-        format!("{y:04}")
+    let _ = if (0..=9999).contains(&y) {
+        write!(out, "{y:04}")
     } else {
-        format!("{y:+05}")
+        write!(out, "{y:+05}")
     };
-    format!(
-        "{year}-{m:02}-{d:02}T{:02}:{:02}:{:02}{}Z",
+    let _ = write!(
+        out,
+        "-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         secs / 3600,
         secs / 60 % 60,
-        secs % 60,
-        fraction(frac)
-    )
+        secs % 60
+    );
+    match digits {
+        None => write_fraction(out, frac),
+        Some(p) => {
+            let p = p.clamp(1, 6);
+            let _ = write!(out, ".{:0p$}", frac / 10i64.pow(6 - p as u32));
+        }
+    }
+    out.push('Z');
+}
+
+/// Appends `.` and the fraction of a second (µs) without trailing zeros;
+/// nothing when it is zero.
+fn write_fraction(out: &mut String, micros: i64) {
+    use std::fmt::Write as _;
+    if micros == 0 {
+        return;
+    }
+    let (mut f, mut n) = (micros, 6usize);
+    while f % 10 == 0 {
+        f /= 10;
+        n -= 1;
+    }
+    let _ = write!(out, ".{f:0n$}");
 }
 
 fn fraction(micros: i64) -> String {
-    if micros == 0 {
-        return String::new();
-    }
-    let s = format!(".{micros:06}");
-    s.trim_end_matches('0').to_string()
+    let mut s = String::new();
+    write_fraction(&mut s, micros);
+    s
 }
 
 /// A timestamptz as Debezium's `ZonedTimestamp` in UTC: the fraction has
@@ -562,21 +593,13 @@ fn format_timestamptz(text: &str, precision: u32) -> Option<String> {
         _ => {}
     }
     let micros = parse_timestamp(text, true)?;
-    let s = format_utc_micros(micros);
-    if precision == 0 {
-        return Some(s);
-    }
-    let body = s.strip_suffix('Z')?;
-    let (whole, frac) = match body.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (body, ""),
-    };
-    let p = precision.min(6) as usize;
-    let mut digits: String = frac.chars().take(p).collect();
-    while digits.len() < p {
-        digits.push('0');
-    }
-    Some(format!("{whole}.{digits}Z"))
+    let mut s = String::with_capacity(32);
+    write_utc_micros(
+        &mut s,
+        micros,
+        (precision > 0).then_some(precision.min(6) as usize),
+    );
+    Some(s)
 }
 
 /// `HH:MM:SS[.ffffff]+HH[:MM]` → the time in UTC, as Debezium's ZonedTime (`10:15:30.5Z`).

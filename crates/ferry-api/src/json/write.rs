@@ -263,9 +263,18 @@ impl Writer<'_> {
         }
     }
 
-    /// A JSON string literal, escaped as serde_json (and Jackson) escape.
+    /// A JSON string literal, escaped as serde_json (and Jackson) escape:
+    /// only `"`, `\\` and control characters below U+0020 are escaped, so a
+    /// string without them (field names, most values) is copied as is.
     pub(crate) fn string(&mut self, s: &str) {
-        let _ = serde_json::to_writer(&mut *self.out, s);
+        if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.out.reserve(s.len() + 2);
+            self.out.push(b'"');
+            self.out.extend_from_slice(s.as_bytes());
+            self.out.push(b'"');
+        } else {
+            let _ = serde_json::to_writer(&mut *self.out, s);
+        }
     }
 
     fn bytes(&mut self, b: &[u8]) {

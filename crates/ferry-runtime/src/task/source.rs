@@ -216,10 +216,12 @@ impl SourceLoop<'_> {
     }
 
     /// Converts and sends one record, waiting while the producer queue is full.
-    async fn send(&mut self, record: SourceRecord) -> Result<(), RuntimeError> {
+    async fn send(&mut self, mut record: SourceRecord) -> Result<(), RuntimeError> {
         if let Some(creator) = self.creator.as_mut() {
             creator.ensure(&record.topic).await?;
         }
+        // The tracker keeps the offset; the record needs it no more.
+        let source_offset = std::mem::take(&mut record.source_offset);
         let topic = record.topic.as_str();
         let where_ = || {
             format!(
@@ -285,7 +287,7 @@ impl SourceLoop<'_> {
         }
         let token = self
             .tracker()
-            .register(&record.source_partition, record.source_offset.clone());
+            .register(&record.source_partition, source_offset);
         let mut message = BaseRecord::with_opaque_to(topic, Box::new(token));
         if let Some(v) = value.as_deref() {
             message = message.payload(v);
