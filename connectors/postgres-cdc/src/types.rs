@@ -799,6 +799,78 @@ mod tests {
         assert_eq!(builtin_kind(99999, -1), None);
     }
 
+    /// The ZonedTimestamp text as it was built before it was written into
+    /// one buffer (format!, trimmed fraction, re-split and padded).
+    fn zoned_reference(micros: i64, precision: u32) -> String {
+        let days = micros.div_euclid(86_400_000_000);
+        let rem = micros.rem_euclid(86_400_000_000);
+        let (y, m, d) = civil_from_days(days);
+        let secs = rem / 1_000_000;
+        let frac = rem % 1_000_000;
+        let year = if (0..=9999).contains(&y) {
+            format!("{y:04}")
+        } else {
+            format!("{y:+05}")
+        };
+        let fraction = if frac == 0 {
+            String::new()
+        } else {
+            format!(".{frac:06}").trim_end_matches('0').to_string()
+        };
+        let s = format!(
+            "{year}-{m:02}-{d:02}T{:02}:{:02}:{:02}{fraction}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        );
+        if precision == 0 {
+            return s;
+        }
+        let body = s.strip_suffix('Z').unwrap();
+        let (whole, frac) = body.split_once('.').unwrap_or((body, ""));
+        let p = precision.min(6) as usize;
+        let mut digits: String = frac.chars().take(p).collect();
+        while digits.len() < p {
+            digits.push('0');
+        }
+        format!("{whole}.{digits}Z")
+    }
+
+    #[test]
+    fn zoned_timestamps_match_the_reference_text() {
+        let samples = [
+            0i64,
+            1,
+            10,
+            120,
+            100_000,
+            123_456,
+            999_999,
+            1_704_164_645_123_456,
+            1_704_164_645_100_000,
+            -1,
+            -62_135_596_800_000_001,
+            253_402_300_800_000_000,
+            -80_000_000_000_000_000,
+        ];
+        for micros in samples {
+            assert_eq!(format_utc_micros(micros), zoned_reference(micros, 0));
+            for precision in 0..=7 {
+                let mut s = String::new();
+                write_utc_micros(
+                    &mut s,
+                    micros,
+                    (precision > 0).then_some(precision.min(6) as usize),
+                );
+                assert_eq!(
+                    s,
+                    zoned_reference(micros, precision),
+                    "{micros} {precision}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn dates_and_times() {
         assert_eq!(parse_date("1970-01-01"), Some(0));
