@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ferry_tests::kafka::{committed_offsets, create_topic, produce};
@@ -334,27 +336,26 @@ fn crash_test(props: &[(&str, &str)]) {
     // Slice `r` of every partition (records r*slice .. (r+1)*slice, the
     // last slice taking the remainder), produced in 20 steps 100 ms apart
     // so that the worker is killed while records are still arriving.
-    let produced = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let produce_slice =
-        move |topic: String, r: usize, produced: std::sync::Arc<std::sync::atomic::AtomicUsize>| {
-            let to = if r + 1 == rounds {
-                per_partition
-            } else {
-                (r + 1) * slice
-            };
-            let from = r * slice;
-            let step = (to - from).div_ceil(20);
-            for chunk in (from..to).step_by(step) {
-                let end = (chunk + step).min(to);
-                for p in 0..partitions {
-                    let values: Vec<String> = (chunk..end).map(|i| format!("p{p}-{i}")).collect();
-                    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
-                    produce(&topic, p, &refs);
-                    produced.fetch_add(values.len(), std::sync::atomic::Ordering::SeqCst);
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
+    let produced = Arc::new(AtomicUsize::new(0));
+    let produce_slice = move |topic: String, r: usize, produced: Arc<AtomicUsize>| {
+        let to = if r + 1 == rounds {
+            per_partition
+        } else {
+            (r + 1) * slice
         };
+        let from = r * slice;
+        let step = (to - from).div_ceil(20);
+        for chunk in (from..to).step_by(step) {
+            let end = (chunk + step).min(to);
+            for p in 0..partitions {
+                let values: Vec<String> = (chunk..end).map(|i| format!("p{p}-{i}")).collect();
+                let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+                produce(&topic, p, &refs);
+                produced.fetch_add(values.len(), Ordering::SeqCst);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -380,7 +381,7 @@ fn crash_test(props: &[(&str, &str)]) {
         });
         let ms = rand(500, 2500);
         std::thread::sleep(Duration::from_millis(ms));
-        let produced_at_kill = produced.load(std::sync::atomic::Ordering::SeqCst);
+        let produced_at_kill = produced.load(Ordering::SeqCst);
         w.kill9();
         let committed: i64 = sink.committed(partitions).values().sum();
         eprintln!("kill -9 #{round} {ms} ms after assignment: {produced_at_kill} produced, {committed} committed");

@@ -27,11 +27,6 @@ pub struct PartUploads {
 }
 
 impl PartUploads {
-    /// The multipart upload id, once the first part was sent.
-    pub fn upload_id(&self) -> Option<&str> {
-        self.upload_id.as_deref()
-    }
-
     /// Whether no part was sent yet.
     pub fn is_empty(&self) -> bool {
         self.sent.is_empty()

@@ -32,6 +32,14 @@ fn client() -> Client {
     Client::from_conf(conf)
 }
 
+/// An S3 client error about `what`, with its causes.
+fn s3_error(what: impl std::fmt::Display, e: impl std::error::Error) -> BenchError {
+    BenchError::S3(format!(
+        "{what}: {}",
+        aws_sdk_s3::error::DisplayErrorContext(e)
+    ))
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -51,12 +59,7 @@ async fn list(c: &Client, bucket: &str, prefix: &str) -> Result<Vec<(String, i64
             .set_continuation_token(token.clone())
             .send()
             .await
-            .map_err(|e| {
-                BenchError::S3(format!(
-                    "listing {prefix}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(e)
-                ))
-            })?;
+            .map_err(|e| s3_error(format!("listing {prefix}"), e))?;
         out.extend(
             resp.contents()
                 .iter()
@@ -118,12 +121,7 @@ pub fn cat(opts: &Options) -> Result<()> {
                 .key(&key)
                 .send()
                 .await
-                .map_err(|e| {
-                    BenchError::S3(format!(
-                        "reading {key}: {}",
-                        aws_sdk_s3::error::DisplayErrorContext(e)
-                    ))
-                })?
+                .map_err(|e| s3_error(format!("reading {key}"), e))?
                 .body
                 .collect()
                 .await
@@ -157,12 +155,7 @@ pub fn delete(opts: &Options) -> Result<()> {
                 .delete(delete)
                 .send()
                 .await
-                .map_err(|e| {
-                    BenchError::S3(format!(
-                        "deleting under {prefix}: {}",
-                        aws_sdk_s3::error::DisplayErrorContext(e)
-                    ))
-                })?;
+                .map_err(|e| s3_error(format!("deleting under {prefix}"), e))?;
         }
         println!("deleted={}", keys.len());
         Ok(())
@@ -201,9 +194,7 @@ pub fn upload(opts: &Options) -> Result<()> {
                 .key(&key)
                 .send()
                 .await
-                .map_err(|e| {
-                    BenchError::S3(format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)))
-                })?
+                .map_err(|e| s3_error(&key, e))?
                 .upload_id()
                 .unwrap_or_default()
                 .to_string();
@@ -223,7 +214,7 @@ pub fn upload(opts: &Options) -> Result<()> {
                     let out = c2
                         .upload_part()
                         .bucket(b2)
-                        .key(k2)
+                        .key(&k2)
                         .upload_id(id2)
                         .part_number(number)
                         .body(aws_sdk_s3::primitives::ByteStream::from(body))
@@ -236,9 +227,7 @@ pub fn upload(opts: &Options) -> Result<()> {
                             .set_e_tag(o.e_tag().map(str::to_string))
                             .build()
                     })
-                    .map_err(|e| {
-                        BenchError::S3(format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)))
-                    })
+                    .map_err(|e| s3_error(&k2, e))
                 }));
                 sent += len;
                 number += 1;
@@ -258,9 +247,7 @@ pub fn upload(opts: &Options) -> Result<()> {
                 )
                 .send()
                 .await
-                .map_err(|e| {
-                    BenchError::S3(format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)))
-                })?;
+                .map_err(|e| s3_error(&key, e))?;
             written += size;
             n += 1;
         }

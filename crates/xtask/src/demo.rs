@@ -7,13 +7,17 @@
 mod file;
 mod postgres_s3;
 
-use std::process::Child;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use crate::bail;
-use crate::error::Result;
+use crate::env::Stack;
+use crate::error::{Context, Result};
 use crate::stack::process;
+use crate::{stack, workspace};
 
 /// The demo worker's REST port (`listeners` in configs/demo/worker.properties).
 const REST_PORT: u16 = 8083;
@@ -25,6 +29,70 @@ pub fn main(args: &[String]) -> Result<()> {
         Some("file") => file::main(&args[1..]),
         Some(other) => bail!("unknown demo {other:?}; demos: postgres-s3 (the default), file"),
     }
+}
+
+/// Brings the stack up and builds `packages` (debug); returns the stack
+/// and the directory holding the binaries.
+fn prepare(packages: &[&str]) -> Result<(Stack, PathBuf)> {
+    let stack = Stack::from_env()?;
+    println!("==> stack up");
+    stack::up(&stack)?;
+    let mut args = vec!["build"];
+    for p in packages {
+        args.extend(["-p", p]);
+    }
+    workspace::run_step("build", &mut workspace::cargo(&args)?, None)?;
+    Ok((stack, workspace::target_dir()?.join("debug")))
+}
+
+/// An empty scratch directory `$TMPDIR/<name>`.
+fn scratch_dir(name: &str) -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Starts `ferry standalone configs/demo/worker.properties <connectors>`
+/// in the workspace root with the stack's variables and `env`, logging to
+/// `log`.
+fn start_worker(
+    bin: &Path,
+    stack: &Stack,
+    connectors: &[&str],
+    env: &[(&str, &OsStr)],
+    log: &Path,
+) -> Result<Child> {
+    let root = workspace::root();
+    let mut cmd = Command::new(bin.join("ferry"));
+    cmd.arg("standalone")
+        .arg("configs/demo/worker.properties")
+        .args(connectors)
+        .current_dir(&root)
+        .envs(stack.client_env())
+        .envs(env.iter().copied())
+        .stdin(Stdio::null());
+    let out = process::open_log(log)?;
+    cmd.stdout(out.try_clone()?).stderr(out);
+    println!(
+        "==> {} (cwd {}, log {})",
+        process::describe(&cmd),
+        root.display(),
+        log.display()
+    );
+    cmd.spawn().context("starting ferry")
+}
+
+/// Fails, quoting the log, when the worker has exited.
+fn check_running(worker: &mut Child, log: &Path) -> Result<()> {
+    if let Some(status) = worker.try_wait()? {
+        bail!(
+            "ferry exited early ({status}); log {}:\n{}",
+            log.display(),
+            process::tail(log, 30)
+        );
+    }
+    Ok(())
 }
 
 /// Prints the worker's view of its connectors (REST), if it answers.

@@ -94,13 +94,40 @@ pub fn vm_hwm_kib(pid: u32) -> Option<u64> {
 
 /// CPU seconds (user + system) a process has used so far.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    proc_cpu(&pid.to_string(), false).map(|(_, cpu)| cpu)
+}
+
+/// CPU seconds used so far by every process whose name (`comm`) is `name`.
+pub fn cpu_seconds_of(name: &str) -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|pid| proc_cpu(&pid, false))
+        .filter(|(comm, _)| comm == name)
+        .map(|(_, cpu)| cpu)
+        .sum()
+}
+
+/// utime + stime (+ cutime + cstime with `children`) of a process, seconds.
+pub fn proc_cpu(pid: &str, children: bool) -> Option<(String, f64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which may contain spaces.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    // /proc counts in USER_HZ ticks, 100 per second on Linux.
-    Some((utime + stime) / 100.0)
+    let (head, rest) = stat.rsplit_once(')')?;
+    let comm = head.split_once('(')?.1.to_string();
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    if f.len() < 4 {
+        return None;
+    }
+    let own = f[0] + f[1];
+    let reaped = if children { f[2] + f[3] } else { 0.0 };
+    Some((comm, (own + reaped) / 100.0))
 }
 
 /// A TCP port nothing listens on right now.

@@ -21,7 +21,7 @@ use std::process::Stdio;
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::ferry_process::{free_port, vm_hwm_kib, write_properties, Worker};
+use super::ferry_process::{free_port, proc_cpu, vm_hwm_kib, write_properties, Worker};
 use super::topic_counter::TopicCounter;
 use crate::bail;
 use crate::env::{Stack, PG_DB, PG_PASSWORD, PG_USER};
@@ -197,25 +197,6 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// utime + stime (+ cutime + cstime with `children`) of a process, seconds.
-fn proc_cpu(pid: &str, children: bool) -> Option<(String, f64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (head, rest) = stat.rsplit_once(')')?;
-    let comm = head.split_once('(')?.1.to_string();
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(4)
-        .map(|v| v.parse().unwrap_or(0.0))
-        .collect();
-    if f.len() < 4 {
-        return None;
-    }
-    let own = f[0] + f[1];
-    let reaped = if children { f[2] + f[3] } else { 0.0 };
-    Some((comm, (own + reaped) / 100.0))
-}
-
 impl CpuSample {
     /// Reads `/proc`: ferry by pid, tansu and PostgreSQL by process name
     /// (PostgreSQL's exited backends through the postmaster's reaped
@@ -236,11 +217,11 @@ impl CpuSample {
                 else {
                     continue;
                 };
-                let Some((comm, _)) = proc_cpu(pid, false) else {
+                let Some((comm, own)) = proc_cpu(pid, false) else {
                     continue;
                 };
                 match comm.as_str() {
-                    "tansu" => s.tansu += proc_cpu(pid, false).map_or(0.0, |(_, c)| c),
+                    "tansu" => s.tansu += own,
                     "postgres" => {
                         // Only the postmaster (whose parent is not postgres)
                         // counts its reaped children, so nothing is counted twice.

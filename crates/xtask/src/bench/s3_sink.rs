@@ -26,7 +26,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::ferry_process::{cpu_seconds, free_port, vm_hwm_kib, write_properties, Worker};
+use super::ferry_process::{
+    cpu_seconds, cpu_seconds_of, free_port, vm_hwm_kib, write_properties, Worker,
+};
 use super::topic_counter::TopicCounter;
 use crate::bail;
 use crate::env::Stack;
@@ -156,14 +158,9 @@ struct Outcome {
     s3_server_cpu_upload: f64,
 }
 
-/// CPU seconds the local S3 server (SeaweedFS) has used so far.
+/// CPU seconds the local S3 server (SeaweedFS, `weed`) has used so far.
 fn s3_server_cpu() -> f64 {
-    crate::stack::process::find_processes(|c| {
-        c.first().is_some_and(|b| b.ends_with("weed")) && c.iter().any(|a| a == "mini")
-    })
-    .into_iter()
-    .filter_map(cpu_seconds)
-    .sum()
+    cpu_seconds_of("weed")
 }
 
 /// Runs the benchmark and prints the table.

@@ -9,19 +9,19 @@
 //! `output.txt`, then stops the worker with SIGTERM.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::{show_connectors, stop};
+use super::{check_running, prepare, scratch_dir, show_connectors, start_worker, stop};
 use crate::bail;
-use crate::env::Stack;
-use crate::error::{Context, Result};
+use crate::error::Result;
+use crate::kafka;
 use crate::stack::process;
-use crate::{kafka, stack, workspace};
 
 /// Lines written to the input file.
 const LINES: usize = 1_000;
@@ -34,19 +34,8 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Runs the demo.
 pub fn main(_args: &[String]) -> Result<()> {
-    let stack = Stack::from_env()?;
-    println!("==> stack up");
-    stack::up(&stack)?;
-    workspace::run_step(
-        "build",
-        &mut workspace::cargo(&["build", "-p", "ferry", "--bin", "ferry"])?,
-        None,
-    )?;
-    let ferry = workspace::target_dir()?.join("debug/ferry");
-
-    let dir = std::env::temp_dir().join("ferry-demo");
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let (stack, bin) = prepare(&["ferry"])?;
+    let dir = scratch_dir("ferry-demo")?;
     // Lines carry a run id: the sink's consumer group and the topic outlive
     // a run while the stack stays up, so earlier runs' lines may reappear.
     let run_id = format!(
@@ -72,31 +61,20 @@ pub fn main(_args: &[String]) -> Result<()> {
     }
 
     let log = dir.join("ferry.log");
-    let root = workspace::root();
-    let mut cmd = Command::new(&ferry);
-    cmd.arg("standalone")
-        .args([
-            "configs/demo/worker.properties",
+    let started = Instant::now();
+    let mut worker = start_worker(
+        &bin,
+        &stack,
+        &[
             "configs/demo/file-source.properties",
             "configs/demo/file-sink.properties",
-        ])
-        .current_dir(&root)
-        .envs(stack.client_env())
-        .env("FERRY_DEMO_DIR", &dir)
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::null());
-    let out = process::open_log(&log)?;
-    cmd.stdout(out.try_clone()?).stderr(out);
-    println!(
-        "==> {} (cwd {}, log {})",
-        process::describe(&cmd),
-        root.display(),
-        log.display()
-    );
-    let started = Instant::now();
-    let mut worker = cmd
-        .spawn()
-        .with_context(|| format!("starting {}", ferry.display()))?;
+        ],
+        &[
+            ("FERRY_DEMO_DIR", dir.as_os_str()),
+            ("RUST_BACKTRACE", OsStr::new("1")),
+        ],
+        &log,
+    )?;
 
     let outcome = wait_for_output(&mut worker, &dir.join("output.txt"), &run_id, &log);
     let elapsed = started.elapsed();
@@ -158,13 +136,7 @@ fn wait_for_output(
         if received.len() >= LINES {
             return Ok(received);
         }
-        if let Some(status) = worker.try_wait()? {
-            bail!(
-                "ferry exited early ({status}); log {}:\n{}",
-                log.display(),
-                process::tail(log, 30)
-            );
-        }
+        check_running(worker, log)?;
         if started.elapsed() > TIMEOUT {
             bail!(
                 "only {} of {LINES} lines arrived within {}s; log {}:\n{}",

@@ -15,19 +15,19 @@
 //! stack that kept the topic and the sink's committed offsets shows only
 //! the events its own worker consumed.
 
-use std::fs;
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::{show_connectors, stop, REST_PORT};
+use super::{check_running, prepare, scratch_dir, show_connectors, start_worker, stop, REST_PORT};
 use crate::bail;
 use crate::env::Stack;
-use crate::error::{Context, Result};
+use crate::error::Result;
 use crate::psql::Psql;
 use crate::stack::process;
-use crate::{http, kafka, stack, workspace};
+use crate::{http, kafka};
 
 /// Names in configs/demo/postgres-cdc.properties.
 const SLOT: &str = "ferry_demo";
@@ -42,21 +42,11 @@ const TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Runs the demo.
 pub fn main(_args: &[String]) -> Result<()> {
-    let stack = Stack::from_env()?;
-    println!("==> stack up");
-    stack::up(&stack)?;
-    workspace::run_step(
-        "build",
-        &mut workspace::cargo(&["build", "-p", "ferry", "-p", "ferry-bench"])?,
-        None,
-    )?;
-    let bin = workspace::target_dir()?.join("debug");
+    let (stack, bin) = prepare(&["ferry", "ferry-bench"])?;
     let run = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let run_id = format!("run{run}");
     let topics_dir = format!("demo-{run}");
-    let dir = std::env::temp_dir().join("ferry-demo-postgres-s3");
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = scratch_dir("ferry-demo-postgres-s3")?;
 
     let psql = Psql {
         port: stack.pg_port,
@@ -76,29 +66,20 @@ pub fn main(_args: &[String]) -> Result<()> {
     }
 
     let log = dir.join("ferry.log");
-    let root = workspace::root();
-    let mut cmd = Command::new(bin.join("ferry"));
-    cmd.arg("standalone")
-        .args([
-            "configs/demo/worker.properties",
+    let started = Instant::now();
+    let mut worker = start_worker(
+        &bin,
+        &stack,
+        &[
             "configs/demo/postgres-cdc.properties",
             "configs/demo/s3-sink.properties",
-        ])
-        .current_dir(&root)
-        .envs(stack.client_env())
-        .env("FERRY_DEMO_DIR", &dir)
-        .env("FERRY_DEMO_TOPICS_DIR", &topics_dir)
-        .stdin(Stdio::null());
-    let out = process::open_log(&log)?;
-    cmd.stdout(out.try_clone()?).stderr(out);
-    println!(
-        "==> {} (cwd {}, log {})",
-        process::describe(&cmd),
-        root.display(),
-        log.display()
-    );
-    let started = Instant::now();
-    let mut worker = cmd.spawn().context("starting ferry")?;
+        ],
+        &[
+            ("FERRY_DEMO_DIR", dir.as_os_str()),
+            ("FERRY_DEMO_TOPICS_DIR", OsStr::new(&topics_dir)),
+        ],
+        &log,
+    )?;
     let outcome = run_changes(&psql, &mut worker, &log, &run_id).and_then(|()| {
         wait_for_events(
             &bin.join("ferry-bench"),
@@ -141,11 +122,19 @@ pub fn main(_args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Waits until the source task runs, then inserts, updates and deletes.
+/// Waits until both tasks run and the source's slot exists (its exported
+/// snapshot fixes what the snapshot reads: later commits are streamed),
+/// then inserts, updates and deletes.
 fn run_changes(psql: &Psql, worker: &mut Child, log: &Path, run_id: &str) -> Result<()> {
     let started = Instant::now();
-    while !running(SOURCE) || !running(SINK) {
-        check(worker, log)?;
+    let slot_exists = || {
+        psql.run(&format!(
+            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{SLOT}'"
+        ))
+        .is_ok_and(|n| n.trim() == "1")
+    };
+    while !running(SOURCE) || !running(SINK) || !slot_exists() {
+        check_running(worker, log)?;
         if started.elapsed() > TIMEOUT {
             bail!("the connectors did not start; log {}", log.display());
         }
@@ -165,17 +154,6 @@ fn running(connector: &str) -> bool {
     http::get(REST_PORT, &format!("/connectors/{connector}/status"))
         .map(|r| r.status == 200 && r.body.matches("RUNNING").count() >= 2)
         .unwrap_or(false)
-}
-
-fn check(worker: &mut Child, log: &Path) -> Result<()> {
-    if let Some(status) = worker.try_wait()? {
-        bail!(
-            "ferry exited early ({status}); log {}:\n{}",
-            log.display(),
-            process::tail(log, 30)
-        );
-    }
-    Ok(())
 }
 
 /// Polls the objects under `prefix` until they hold this run's events;
@@ -207,7 +185,7 @@ fn wait_for_events(
         if n >= EVENTS {
             return Ok(objects);
         }
-        check(worker, log)?;
+        check_running(worker, log)?;
         if started.elapsed() > TIMEOUT {
             bail!(
                 "only {n} of {EVENTS} change events reached S3 within {}s; log {}:\n{}",
