@@ -3,6 +3,7 @@
 
 mod ack_tracker;
 mod codec;
+mod fetch_positions;
 mod sink;
 mod sink_fetcher;
 mod source;

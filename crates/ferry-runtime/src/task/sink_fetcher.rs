@@ -9,6 +9,7 @@
 //! them synchronously, and only then lets the rebalance proceed.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,7 @@ use rdkafka::{ClientContext, Offset, Timestamp, TopicPartitionList};
 use tokio::sync::mpsc;
 
 use super::codec::RecordCodec;
+use super::fetch_positions::FetchPositions;
 use super::TaskId;
 
 /// What the fetch thread tells the task loop, in order.
@@ -52,6 +54,9 @@ pub(crate) struct SinkConsumerContext {
     id: TaskId,
     events: mpsc::Sender<FetchEvent>,
     lag: prometheus::IntGauge,
+    /// Rebalances so far; the fetch thread forgets its positions when it
+    /// changes.
+    rebalances: AtomicU64,
 }
 
 pub(crate) fn partitions_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
@@ -95,6 +100,7 @@ impl ClientContext for SinkConsumerContext {
 
 impl ConsumerContext for SinkConsumerContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.rebalances.fetch_add(1, Ordering::AcqRel);
         let Rebalance::Revoke(tpl) = rebalance else {
             return;
         };
@@ -151,7 +157,12 @@ pub(crate) fn consumer_context(
     events: mpsc::Sender<FetchEvent>,
     lag: prometheus::IntGauge,
 ) -> SinkConsumerContext {
-    SinkConsumerContext { id, events, lag }
+    SinkConsumerContext {
+        id,
+        events,
+        lag,
+        rebalances: AtomicU64::new(0),
+    }
 }
 
 /// The fetch loop's state.
@@ -162,8 +173,11 @@ pub(crate) struct Fetcher {
     pub events: mpsc::Sender<FetchEvent>,
     pub commands: std_mpsc::Receiver<FetchCommand>,
     pub max_batch: usize,
-    pub stop: Arc<std::sync::atomic::AtomicBool>,
+    pub stop: Arc<AtomicBool>,
     topics: HashMap<String, Arc<str>>,
+    positions: FetchPositions,
+    /// Records skipped as repeats in the current batch.
+    repeats: u64,
 }
 
 impl Fetcher {
@@ -174,7 +188,7 @@ impl Fetcher {
         events: mpsc::Sender<FetchEvent>,
         commands: std_mpsc::Receiver<FetchCommand>,
         max_batch: usize,
-        stop: Arc<std::sync::atomic::AtomicBool>,
+        stop: Arc<AtomicBool>,
     ) -> Self {
         Fetcher {
             id,
@@ -185,11 +199,13 @@ impl Fetcher {
             max_batch: max_batch.max(1),
             stop,
             topics: HashMap::new(),
+            positions: FetchPositions::default(),
+            repeats: 0,
         }
     }
 
     fn stopping(&self) -> bool {
-        self.stop.load(std::sync::atomic::Ordering::Acquire)
+        self.stop.load(Ordering::Acquire)
     }
 
     /// Runs until told to stop or the task loop goes away, then closes the
@@ -227,6 +243,7 @@ impl Fetcher {
             );
             match result {
                 Ok(()) => {
+                    self.positions.rewind(&tp.topic, tp.partition, offset);
                     if self.events.blocking_send(FetchEvent::Rewound(tp)).is_err() {
                         return false;
                     }
@@ -252,9 +269,23 @@ impl Fetcher {
         let mut wait = Duration::from_millis(100);
         while batch.len() < self.max_batch {
             let consumer = Arc::clone(&self.consumer);
-            match consumer.poll(wait) {
+            let polled = consumer.poll(wait);
+            // Rebalance callbacks ran inside `poll`.
+            self.positions
+                .sync_generation(consumer.context().rebalances.load(Ordering::Acquire));
+            match polled {
                 None => break,
-                Some(Ok(message)) => batch.push(self.convert(&message)?),
+                Some(Ok(message)) => {
+                    let topic = self.topic(message.topic());
+                    if self
+                        .positions
+                        .accept(&topic, message.partition(), message.offset())
+                    {
+                        batch.push(self.convert(&message)?);
+                    } else {
+                        self.repeats += 1;
+                    }
+                }
                 Some(Err(KafkaError::PartitionEOF(_))) => {}
                 Some(Err(e)) => {
                     if is_fatal(&e) {
@@ -265,6 +296,10 @@ impl Fetcher {
                 }
             }
             wait = Duration::ZERO;
+        }
+        if self.repeats > 0 {
+            tracing::info!(task = %self.id, records = self.repeats, "skipped records the consumer served again below its position");
+            self.repeats = 0;
         }
         Ok(batch)
     }
