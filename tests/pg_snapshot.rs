@@ -54,14 +54,16 @@ fn snapshot_with_concurrent_inserts_has_every_row_exactly_once() {
     };
     let mut w = Worker::start(dir.path(), &worker, &[conn], port);
     let tail = TopicTail::new(&topic);
-    let mut events: Vec<(String, i64, String)> = Vec::new();
-    let absorb = |events: &mut Vec<(String, i64, String)>| {
+    // (op, id, source.snapshot, source.txId)
+    let mut events: Vec<(String, i64, String, i64)> = Vec::new();
+    let absorb = |events: &mut Vec<(String, i64, String, i64)>| {
         for r in tail.poll(Duration::from_millis(500)) {
             let v: Value = serde_json::from_str(r.value.as_deref().expect("a value")).unwrap();
             events.push((
                 v["op"].as_str().unwrap().to_string(),
                 v["after"]["id"].as_i64().unwrap(),
                 v["source"]["snapshot"].as_str().unwrap().to_string(),
+                v["source"]["txId"].as_i64().expect("source.txId"),
             ));
         }
     };
@@ -101,7 +103,7 @@ fn snapshot_with_concurrent_inserts_has_every_row_exactly_once() {
     absorb(&mut events); // anything beyond `total` would be a duplicate
 
     let mut count: HashMap<i64, u32> = HashMap::new();
-    for (_, id, _) in &events {
+    for (_, id, _, _) in &events {
         *count.entry(*id).or_default() += 1;
     }
     let twice: Vec<_> = count.iter().filter(|(_, n)| **n > 1).take(5).collect();
@@ -116,6 +118,19 @@ fn snapshot_with_concurrent_inserts_has_every_row_exactly_once() {
     assert_eq!(events[0].2, "first");
     assert_eq!(events[reads - 1].2, "last");
     assert!(events[1..reads - 1].iter().all(|e| e.2 == "true"));
+    // Snapshot rows carry the snapshot transaction's own id (Debezium's
+    // txid_current()), which no streamed transaction shares.
+    let snapshot_tx = events[0].3;
+    assert!(events[..reads].iter().all(|e| e.3 == snapshot_tx));
+    assert!(
+        events[reads..].iter().all(|e| e.3 != snapshot_tx),
+        "a streamed transaction has the snapshot's txId {snapshot_tx}: {:?}",
+        events[reads..]
+            .iter()
+            .filter(|e| e.3 == snapshot_tx)
+            .take(3)
+            .collect::<Vec<_>>()
+    );
     let creates = events.len() - reads;
     eprintln!(
         "{reads} reads, {creates} creates; {inserted_during_snapshot} rows inserted while the snapshot was read; {:?}",

@@ -54,10 +54,18 @@ impl StreamPos {
 }
 
 /// A snapshot record's offset.
-pub fn snapshot_offset(lsn: u64, tx_id: i64, ts_usec: i64, kind: &str, last: bool) -> OffsetMap {
+pub fn snapshot_offset(
+    lsn: u64,
+    tx_id: Option<i64>,
+    ts_usec: i64,
+    kind: &str,
+    last: bool,
+) -> OffsetMap {
     let mut m = OffsetMap::new();
     m.insert("lsn".into(), lsn.into());
-    m.insert("txId".into(), tx_id.into());
+    if let Some(tx_id) = tx_id {
+        m.insert("txId".into(), tx_id.into());
+    }
     m.insert("ts_usec".into(), ts_usec.into());
     m.insert("snapshot".into(), kind.into());
     m.insert("last_snapshot_record".into(), last.into());
@@ -195,10 +203,10 @@ mod tests {
 
     #[test]
     fn snapshot_offsets() {
-        let mid = snapshot_offset(50, 9, 1, "INITIAL", false);
+        let mid = snapshot_offset(50, Some(9), 1, "INITIAL", false);
         assert_eq!(resume_from(Some(&mid)), Resume::SnapshotIncomplete);
         assert_eq!(flushable_lsn(&mid), None);
-        let last = snapshot_offset(50, 9, 1, "INITIAL", true);
+        let last = snapshot_offset(50, Some(9), 1, "INITIAL", true);
         assert!(matches!(
             resume_from(Some(&last)),
             Resume::Stream { lsn: 50, .. }

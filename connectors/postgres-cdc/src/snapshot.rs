@@ -42,14 +42,17 @@ impl Producer {
                 .await
                 .map_err(|e| sql("importing the slot's snapshot", e))?;
         }
+        // The snapshot transaction's own id, as Debezium reads it (none on
+        // a standby, which cannot assign one): unique, so snapshot rows
+        // never share a txId with a streamed transaction.
         let row = conn
             .query_one(
-                "SELECT txid_snapshot_xmin(txid_current_snapshot())::bigint",
+                "SELECT CASE pg_is_in_recovery() WHEN true THEN NULL ELSE txid_current() END",
                 &[],
             )
             .await
-            .map_err(|e| sql("reading the snapshot's xmin", e))?;
-        let tx_id: i64 = row.get(0);
+            .map_err(|e| sql("reading the snapshot's transaction id", e))?;
+        let tx_id: Option<i64> = row.get(0);
         let ts_us = now_ns() / 1000;
         let kind = cfg.snapshot_mode.offset_name();
         // Every row but the last has the same offset: built once, cloned.
@@ -154,7 +157,7 @@ impl Producer {
         h: Held,
         marker: &'static str,
         lsn: u64,
-        tx_id: i64,
+        tx_id: Option<i64>,
         ts_us: i64,
         offset: OffsetMap,
     ) {
@@ -166,7 +169,7 @@ impl Producer {
             sequence: Some(format!("[null,\"{lsn}\"]")),
             schema: &h.table.schema,
             table: &h.table.table,
-            tx_id: Some(tx_id),
+            tx_id,
             lsn: Some(lsn as i64),
         };
         let value = h

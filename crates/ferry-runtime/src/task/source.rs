@@ -66,11 +66,15 @@ fn producer_config(services: &WorkerServices, spec: &TaskSpec) -> rdkafka::Clien
     let mut config = settings.to_rdkafka();
     // Kafka Connect's source producers never lose or duplicate on retry.
     // murmur2_random places keyed records on the same partitions as Java
-    // producers do (librdkafka's default hash differs).
+    // producers do (librdkafka's default hash differs). The send queue is
+    // capped at the Java producer's `buffer.memory` default (32 MiB)
+    // instead of librdkafka's 1 GiB, so a fast source waits for Kafka
+    // rather than growing the worker's memory.
     for (key, value) in [
         ("enable.idempotence", "true"),
         ("acks", "all"),
         ("partitioner", "murmur2_random"),
+        ("queue.buffering.max.kbytes", "32768"),
     ] {
         if config.get(key).is_none() {
             config.set(key, value);
