@@ -7,13 +7,14 @@
 //! ferry-bench wait-objects --prefix P --count N [--timeout-s S]
 //! ferry-bench delete-prefix --prefix P
 //! ferry-bench cat-prefix --prefix P      (each object: "# <key>", then its text)
-//! ferry-bench upload --prefix P --bytes N [--object-bytes O] [--part-bytes B] [--concurrency C]
+//! ferry-bench download --prefix P --dir D  (each object to D/<key below P>)
+//! ferry-bench upload --prefix P (--from-dir D | --bytes N [--object-bytes O]) [--part-bytes B] [--concurrency C]
 //! ```
 //!
 //! `consume` is the ceiling a sink is compared with: a plain rdkafka
 //! consumer in a fresh group that reads every record and discards it.
-//! `upload` is the store's ceiling: the same bytes written to S3 with
-//! multipart uploads and no Kafka at all. Each
+//! `upload` is the store's ceiling: the same objects (from `download`)
+//! written to S3 with multipart uploads and no Kafka at all. Each
 //! command prints one line of `key=value` figures on stdout, including its
 //! own CPU seconds and peak RSS (from `/proc/self`).
 
@@ -45,6 +46,7 @@ fn run(args: &[String]) -> Result<()> {
         "wait-objects" => objects::wait(&opts),
         "delete-prefix" => objects::delete(&opts),
         "cat-prefix" => objects::cat(&opts),
+        "download" => objects::download(&opts),
         "upload" => objects::upload(&opts),
         other => Err(BenchError::Usage(format!("unknown command {other:?}"))),
     }

@@ -108,6 +108,21 @@ pub fn wait(opts: &Options) -> Result<()> {
     })
 }
 
+/// The bytes of the object at `key`.
+async fn read(c: &Client, bucket: &str, key: &str) -> Result<bytes::Bytes> {
+    Ok(c.get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| s3_error(format!("reading {key}"), e))?
+        .body
+        .collect()
+        .await
+        .map_err(|e| BenchError::S3(format!("reading {key}: {e}")))?
+        .into_bytes())
+}
+
 /// Prints every object under `--prefix`: a `# <key>` line, then its text.
 pub fn cat(opts: &Options) -> Result<()> {
     let prefix = opts.str("prefix")?;
@@ -115,18 +130,7 @@ pub fn cat(opts: &Options) -> Result<()> {
     runtime()?.block_on(async {
         let c = client();
         for (key, _) in list(&c, &bucket, prefix).await? {
-            let body = c
-                .get_object()
-                .bucket(&bucket)
-                .key(&key)
-                .send()
-                .await
-                .map_err(|e| s3_error(format!("reading {key}"), e))?
-                .body
-                .collect()
-                .await
-                .map_err(|e| BenchError::S3(format!("reading {key}: {e}")))?
-                .into_bytes();
+            let body = read(&c, &bucket, &key).await?;
             println!("# {key}");
             print!("{}", String::from_utf8_lossy(&body));
         }
@@ -162,18 +166,64 @@ pub fn delete(opts: &Options) -> Result<()> {
     })
 }
 
-/// `upload`: the S3 ceiling. Writes `--bytes` of data as objects of
-/// `--object-bytes` through multipart uploads of `--part-bytes` parts,
-/// `--concurrency` parts in flight — what a sink writing the same bytes
-/// must at least spend on the store.
+/// `download`: every object under `--prefix` into `--dir`, at its key
+/// below the prefix (the input of `upload --from-dir`).
+pub fn download(opts: &Options) -> Result<()> {
+    let prefix = opts.str("prefix")?;
+    let dir = std::path::PathBuf::from(opts.str("dir")?);
+    let bucket = env("FERRY_S3_BUCKET", "ferry");
+    runtime()?.block_on(async {
+        let c = client();
+        let keys = list(&c, &bucket, prefix).await?;
+        for (key, _) in &keys {
+            let body = read(&c, &bucket, key).await?;
+            let path = dir.join(&key[prefix.len()..]);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, &body)?;
+        }
+        println!("objects={}", keys.len());
+        Ok(())
+    })
+}
+
+/// Every file under `dir` (recursively) with its path relative to `root`.
+fn files_under(
+    root: &std::path::Path,
+    dir: &std::path::Path,
+    out: &mut Vec<(String, bytes::Bytes)>,
+) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            files_under(root, &path, out)?;
+        } else {
+            let relative = path
+                .strip_prefix(root)
+                .map_err(|e| BenchError::Usage(e.to_string()))?
+                .to_string_lossy()
+                .into_owned();
+            out.push((relative, bytes::Bytes::from(std::fs::read(&path)?)));
+        }
+    }
+    Ok(())
+}
+
+/// `upload`: the S3 ceiling. Writes objects through multipart uploads of
+/// `--part-bytes` parts, `--concurrency` parts in flight — what a sink
+/// writing the same bytes must at least spend on the store. With
+/// `--from-dir` (filled by `download`), the objects are the files under it,
+/// at `--prefix` + their relative path: the same names and bytes as a
+/// sink's output (the store may treat `.json` data differently from
+/// filler; SeaweedFS compresses it); otherwise `--bytes` of filler in
+/// objects of `--object-bytes`. Files are read before the clock starts.
 pub fn upload(opts: &Options) -> Result<()> {
     let prefix = opts.str("prefix")?.to_string();
-    let total: u64 = opts.num("bytes", None)?;
-    let object_bytes: u64 = opts.num("object-bytes", Some(50 << 20))?;
-    let part_bytes: u64 = opts.num("part-bytes", Some(25 << 20))?;
+    let part_bytes: usize = opts.num("part-bytes", Some(25 << 20))?;
     let concurrency: usize = opts.num("concurrency", Some(4))?;
+    let from_dir = opts.str("from-dir").ok().map(std::path::PathBuf::from);
     let bucket = env("FERRY_S3_BUCKET", "ferry");
-    let started = Instant::now();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -181,35 +231,56 @@ pub fn upload(opts: &Options) -> Result<()> {
         .map_err(|e| BenchError::S3(format!("tokio runtime: {e}")))?;
     rt.block_on(async {
         let c = client();
+        let objects: Vec<(String, bytes::Bytes)> = match &from_dir {
+            Some(dir) => {
+                let mut files = Vec::new();
+                files_under(dir, dir, &mut files)?;
+                files.sort();
+                files
+                    .into_iter()
+                    .map(|(name, body)| (format!("{prefix}{name}"), body))
+                    .collect()
+            }
+            None => {
+                let total: u64 = opts.num("bytes", None)?;
+                let object_bytes: u64 = opts.num("object-bytes", Some(50 << 20))?;
+                let filler = bytes::Bytes::from(vec![b'x'; object_bytes as usize]);
+                let count = total.div_ceil(object_bytes.max(1));
+                (0..count)
+                    .map(|n| {
+                        let size = object_bytes.min(total - n * object_bytes) as usize;
+                        (format!("{prefix}object-{n:06}"), filler.slice(..size))
+                    })
+                    .collect()
+            }
+        };
+        let started = Instant::now();
         let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
-        let chunk: bytes::Bytes = bytes::Bytes::from(vec![b'x'; part_bytes as usize]);
         let mut written = 0u64;
-        let mut n = 0;
-        while written < total {
-            let size = object_bytes.min(total - written);
-            let key = format!("{prefix}object-{n:06}");
+        for (key, body) in &objects {
             let id = c
                 .create_multipart_upload()
                 .bucket(&bucket)
-                .key(&key)
+                .key(key)
                 .send()
                 .await
-                .map_err(|e| s3_error(&key, e))?
+                .map_err(|e| s3_error(key, e))?
                 .upload_id()
                 .unwrap_or_default()
                 .to_string();
             let mut parts = Vec::new();
-            let mut sent = 0u64;
-            let mut number = 1;
-            while sent < size {
-                let len = part_bytes.min(size - sent);
+            for (i, start) in (0..body.len().max(1))
+                .step_by(part_bytes.max(1))
+                .enumerate()
+            {
+                let number = i as i32 + 1;
+                let part = body.slice(start..(start + part_bytes).min(body.len()));
                 let permit = slots
                     .clone()
                     .acquire_owned()
                     .await
                     .map_err(|e| BenchError::S3(e.to_string()))?;
                 let (c2, b2, k2, id2) = (c.clone(), bucket.clone(), key.clone(), id.clone());
-                let body = chunk.slice(..len as usize);
                 parts.push(tokio::spawn(async move {
                     let out = c2
                         .upload_part()
@@ -217,7 +288,7 @@ pub fn upload(opts: &Options) -> Result<()> {
                         .key(&k2)
                         .upload_id(id2)
                         .part_number(number)
-                        .body(aws_sdk_s3::primitives::ByteStream::from(body))
+                        .body(aws_sdk_s3::primitives::ByteStream::from(part))
                         .send()
                         .await;
                     drop(permit);
@@ -229,8 +300,6 @@ pub fn upload(opts: &Options) -> Result<()> {
                     })
                     .map_err(|e| s3_error(&k2, e))
                 }));
-                sent += len;
-                number += 1;
             }
             let mut done = Vec::new();
             for p in parts {
@@ -238,7 +307,7 @@ pub fn upload(opts: &Options) -> Result<()> {
             }
             c.complete_multipart_upload()
                 .bucket(&bucket)
-                .key(&key)
+                .key(key)
                 .upload_id(&id)
                 .multipart_upload(
                     aws_sdk_s3::types::CompletedMultipartUpload::builder()
@@ -247,13 +316,13 @@ pub fn upload(opts: &Options) -> Result<()> {
                 )
                 .send()
                 .await
-                .map_err(|e| s3_error(&key, e))?;
-            written += size;
-            n += 1;
+                .map_err(|e| s3_error(key, e))?;
+            written += body.len() as u64;
         }
         let (cpu, rss) = crate::self_usage();
         println!(
-            "bytes={written} objects={n} seconds={:.3} cpu_s={cpu:.2} peak_rss_kib={rss}",
+            "bytes={written} objects={} seconds={:.3} cpu_s={cpu:.2} peak_rss_kib={rss}",
+            objects.len(),
             started.elapsed().as_secs_f64()
         );
         Ok(())

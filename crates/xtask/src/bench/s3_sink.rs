@@ -3,10 +3,11 @@
 //! SeaweedFS, compared with a plain rdkafka consumer reading the same
 //! records and discarding them (the ceiling), in the same run.
 //!
-//! A second baseline is the store itself: the same number of object bytes
-//! written to S3 with multipart uploads (same part size, 4 in flight) and
-//! no Kafka, with the S3 server's CPU time during both runs — on a small
-//! machine the local SeaweedFS competes with the sink for the same cores.
+//! A second baseline is the store itself: the objects the sink wrote,
+//! copied byte for byte under another prefix with multipart uploads (same
+//! part size, 4 in flight) and no Kafka, with the S3 server's CPU time
+//! during both runs — on a small machine the local SeaweedFS competes with
+//! the sink for the same cores (and compresses `.json` objects).
 //!
 //! Cases (default N = 1,000,000):
 //! - a: N schemaless JSON records of ~1 KB over 4 partitions → JsonFormat;
@@ -272,9 +273,14 @@ impl Tools {
         let server_before = s3_server_cpu();
         let result = self.run_sink(case, records, &topic, &topics_dir, &prefix);
         let s3_server_cpu_sink = s3_server_cpu() - server_before;
-        let _ = self.bench(&["delete-prefix", "--prefix", &format!("{topics_dir}/")]);
         TopicCounter::new(self.stack.kafka_port, &topic).delete_topic();
-        let (ferry, objects, object_bytes) = result?;
+        let (ferry, objects, object_bytes) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = self.bench(&["delete-prefix", "--prefix", &format!("{topics_dir}/")]);
+                return Err(e);
+            }
+        };
         println!(
             "    {:.1} s, {:.0} records/s, peak RSS {} MiB",
             ferry.seconds,
@@ -288,21 +294,36 @@ impl Tools {
             .iter()
             .find(|(k, _)| *k == "s3.part.size")
             .map_or("26214400", |(_, v)| v);
-        let server_before = s3_server_cpu();
-        let up = self.bench(&[
-            "upload",
+        // The objects ferry wrote, copied under another prefix: the same
+        // names and bytes (SeaweedFS, for one, compresses `.json` objects).
+        // They are downloaded to a local directory first, so the S3
+        // server's CPU below counts the upload only.
+        let copy_dir = std::env::temp_dir().join(format!("ferry-bench-{topics_dir}"));
+        let downloaded = self.bench(&[
+            "download",
             "--prefix",
-            &format!("{topics_dir}-upload/"),
-            "--bytes",
-            &object_bytes.to_string(),
-            "--object-bytes",
-            &(object_bytes / objects.max(1)).max(1).to_string(),
-            "--part-bytes",
-            part_bytes,
-            "--concurrency",
-            "4",
-        ])?;
+            &format!("{topics_dir}/"),
+            "--dir",
+            &copy_dir.to_string_lossy(),
+        ]);
+        let _ = self.bench(&["delete-prefix", "--prefix", &format!("{topics_dir}/")]);
+        let server_before = s3_server_cpu();
+        let up = downloaded.and_then(|_| {
+            self.bench(&[
+                "upload",
+                "--prefix",
+                &format!("{topics_dir}-upload/"),
+                "--from-dir",
+                &copy_dir.to_string_lossy(),
+                "--part-bytes",
+                part_bytes,
+                "--concurrency",
+                "4",
+            ])
+        });
         let s3_server_cpu_upload = s3_server_cpu() - server_before;
+        let _ = std::fs::remove_dir_all(&copy_dir);
+        let up = up?;
         let _ = self.bench(&[
             "delete-prefix",
             "--prefix",
