@@ -54,6 +54,7 @@ impl SinkTask for S3SinkTask {
         let upload_slots = Arc::new(tokio::sync::Semaphore::new(cfg.upload_concurrency));
         self.shared = Some(Arc::new(Shared {
             upload_slots,
+            commit_slots: Arc::new(tokio::sync::Semaphore::new(cfg.upload_concurrency)),
             partitioner: Partitioner::new(&cfg),
             cfg,
             store,

@@ -36,6 +36,10 @@ pub struct Shared {
     pub budget: Arc<MemoryBudget>,
     /// Part uploads in flight (`ferry.s3.upload.concurrency`).
     pub upload_slots: Arc<tokio::sync::Semaphore>,
+    /// Commits a task runs in the background at once (also
+    /// `ferry.s3.upload.concurrency`): a rotation waits for a free slot, so
+    /// files awaiting their commit cannot pile up across many partitions.
+    pub commit_slots: Arc<tokio::sync::Semaphore>,
     pub connector: String,
 }
 
@@ -136,6 +140,12 @@ pub struct PartitionWriter {
     encoded: Option<String>,
     next_rotation: i64,
     last_write: Instant,
+    /// The commit running in the background, if any: it yields the offset
+    /// after its last record once its objects are complete in S3.
+    committing: Option<tokio::task::JoinHandle<ConnectResult<i64>>>,
+    /// Ignored records after the commit under way: durable up to here
+    /// once it is done.
+    skipped_to: Option<i64>,
 }
 
 impl PartitionWriter {
@@ -165,6 +175,8 @@ impl PartitionWriter {
             encoded: None,
             next_rotation: i64::MAX,
             last_write: Instant::now(),
+            committing: None,
+            skipped_to: None,
         }
     }
 
@@ -246,7 +258,14 @@ impl PartitionWriter {
                     NullValues::Ignore => {
                         self.next_offset = Some(offset + 1);
                         if self.files.is_empty() && pending.is_empty() {
-                            self.durable = Some(offset + 1);
+                            // Nothing of this partition is open: once the
+                            // commit under way (if any) is done, everything
+                            // before the skipped record is in S3.
+                            if self.committing.is_some() {
+                                self.skipped_to = Some(offset + 1);
+                            } else {
+                                self.durable = Some(offset + 1);
+                            }
                         }
                         continue;
                     }
@@ -414,8 +433,11 @@ impl PartitionWriter {
         Ok(())
     }
 
-    /// Rotates on schedule or idleness; called from `pre_commit`.
+    /// Rotates on schedule or idleness; called from `pre_commit`. When it
+    /// returns, every commit started so far is done, so [`Self::durable`]
+    /// covers everything rotated.
     pub async fn tick(&mut self) -> ConnectResult<()> {
+        self.wait_committed().await?;
         if self.record_count == 0 {
             return Ok(());
         }
@@ -425,84 +447,65 @@ impl PartitionWriter {
             && self.last_write.elapsed().as_millis() as i64 >= cfg.rotate_interval_ms;
         if scheduled || idle {
             self.commit().await?;
+            self.wait_committed().await?;
         }
         Ok(())
     }
 
-    /// Commits every open file: upload the rest, write the state, complete.
+    /// Commits every open file: the files are handed to a background task
+    /// (finish, upload the rest, write the state, complete) and the next
+    /// records go to new files meanwhile. One commit runs at a time per
+    /// partition, so state objects are written in offset order; a commit
+    /// waits for the previous one first.
     pub async fn commit(&mut self) -> ConnectResult<()> {
         let Some(next) = self.next_offset else {
             return Ok(());
         };
+        self.wait_committed().await?;
+        self.record_count = 0;
         if self.files.is_empty() {
             self.durable = Some(next);
-            self.record_count = 0;
             return Ok(());
         }
-        let cfg = self.shared.cfg.clone();
-        let store = self.shared.store.clone();
-        // Last parts of every file first, so they upload together.
-        for file in self.files.values_mut() {
-            for v in &mut file.views {
-                v.writer.finish()?;
-                let out = v.writer.take_output();
-                v.buf.append(&out)?;
-                self.shared.budget.release(v.held);
-                v.held = 0;
-                if !v.buf.is_empty() || v.upload.is_empty() {
-                    send_part(&self.shared, v).await?;
-                }
-            }
-        }
-        let mut pending = Vec::new();
-        for file in self.files.values_mut() {
-            for v in &mut file.views {
-                let (upload_id, parts) = v.upload.finish().await?;
-                let mut tags = Vec::new();
-                if cfg.object_tagging {
-                    tags.push(("startOffset".to_string(), file.start.to_string()));
-                    tags.push(("endOffset".to_string(), file.last.to_string()));
-                    tags.push(("recordCount".to_string(), file.count.to_string()));
-                    tags.extend(cfg.tagging_pairs.iter().cloned());
-                }
-                pending.push(PendingObject {
-                    key: v.key.clone(),
-                    upload_id,
-                    parts,
-                    tags,
-                });
-            }
-        }
-        let st = PartitionState {
-            version: 1,
-            next_offset: next,
-            pending,
-        };
-        state::write(&store, &self.state_key, &st).await?;
-        for p in &st.pending {
-            if !store.complete(&p.key, &p.upload_id, &p.parts).await?
-                && !store.exists(&p.key).await?
-            {
-                return Err(ConnectError::other(format!(
-                    "the upload of {} vanished before it could be completed",
-                    p.key
-                )));
-            }
-            if !p.tags.is_empty() {
-                store.tag(&p.key, &p.tags).await?;
-            }
-            tracing::debug!(key = %p.key, "object committed");
-        }
-        self.files.clear();
-        self.record_count = 0;
-        self.durable = Some(next);
+        let slot = self
+            .shared
+            .commit_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ConnectError::other("the commit limiter was closed"))?;
+        let files = std::mem::take(&mut self.files);
+        let (shared, state_key) = (self.shared.clone(), self.state_key.clone());
+        self.committing = Some(tokio::spawn(async move {
+            let committed = commit_files(shared, state_key, files, next).await;
+            drop(slot);
+            committed
+        }));
         self.next_rotation = i64::MAX;
+        Ok(())
+    }
+
+    /// Waits for the background commit, if any; its end offset becomes
+    /// durable. A failed commit fails the task (its records were never
+    /// acknowledged; the next owner recovers from the state object).
+    async fn wait_committed(&mut self) -> ConnectResult<()> {
+        if let Some(running) = self.committing.take() {
+            let next = running
+                .await
+                .map_err(|e| ConnectError::other(format!("the S3 commit task ended: {e}")))??;
+            self.durable = Some(self.skipped_to.take().map_or(next, |s| s.max(next)));
+        }
         Ok(())
     }
 
     /// Drops open files, aborting their uploads (the records will be read
     /// again by the partition's next owner).
     pub async fn close(&mut self) {
+        // A commit under way finishes first: its state object must not be
+        // written after the partition's next owner has read it.
+        if let Err(e) = self.wait_committed().await {
+            tracing::warn!(partition = %self.tp, error = %e.full_message(), "the last commit failed; the partition's next owner resumes from the previous one");
+        }
         for (_, file) in std::mem::take(&mut self.files) {
             for v in file.views {
                 self.shared.budget.release(v.held);
@@ -510,6 +513,70 @@ impl PartitionWriter {
             }
         }
     }
+}
+
+/// The body of a commit: uploads the last part of every file (all first,
+/// so they upload together), waits for every part, writes the partition's
+/// state object, then completes each upload. Returns `next`, the offset
+/// after the files' last record.
+async fn commit_files(
+    shared: Arc<Shared>,
+    state_key: String,
+    mut files: BTreeMap<String, OpenFile>,
+    next: i64,
+) -> ConnectResult<i64> {
+    let cfg = shared.cfg.clone();
+    let store = shared.store.clone();
+    for file in files.values_mut() {
+        for v in &mut file.views {
+            v.writer.finish()?;
+            let out = v.writer.take_output();
+            v.buf.append(&out)?;
+            shared.budget.release(v.held);
+            v.held = 0;
+            if !v.buf.is_empty() || v.upload.is_empty() {
+                send_part(&shared, v).await?;
+            }
+        }
+    }
+    let mut pending = Vec::new();
+    for file in files.values_mut() {
+        for v in &mut file.views {
+            let (upload_id, parts) = v.upload.finish().await?;
+            let mut tags = Vec::new();
+            if cfg.object_tagging {
+                tags.push(("startOffset".to_string(), file.start.to_string()));
+                tags.push(("endOffset".to_string(), file.last.to_string()));
+                tags.push(("recordCount".to_string(), file.count.to_string()));
+                tags.extend(cfg.tagging_pairs.iter().cloned());
+            }
+            pending.push(PendingObject {
+                key: v.key.clone(),
+                upload_id,
+                parts,
+                tags,
+            });
+        }
+    }
+    let st = PartitionState {
+        version: 1,
+        next_offset: next,
+        pending,
+    };
+    state::write(&store, &state_key, &st).await?;
+    for p in &st.pending {
+        if !store.complete(&p.key, &p.upload_id, &p.parts).await? && !store.exists(&p.key).await? {
+            return Err(ConnectError::other(format!(
+                "the upload of {} vanished before it could be completed",
+                p.key
+            )));
+        }
+        if !p.tags.is_empty() {
+            store.tag(&p.key, &p.tags).await?;
+        }
+        tracing::debug!(key = %p.key, "object committed");
+    }
+    Ok(next)
 }
 
 /// Starts uploading the view's buffered bytes as its next part.
