@@ -24,8 +24,12 @@ use crate::metrics::TaskMetrics;
 
 /// Batches buffered between the fetch thread and the task.
 const CHANNEL_BATCHES: usize = 4;
-/// Records per batch when `consumer.max.poll.records` is not set (Kafka's default).
-const DEFAULT_MAX_POLL_RECORDS: usize = 500;
+/// Records per batch when `consumer.max.poll.records` is not set. Kafka's
+/// default is 500; ferry's is larger because per-`put` costs dominate for
+/// columnar formats (S3 sink, 10-field records → Parquet, same run: 500 →
+/// 154,000 records/s, 2,000 → 217,000; JSON unchanged). A batch is only
+/// what is already fetched, so small topics still get small puts.
+const DEFAULT_MAX_POLL_RECORDS: usize = 2000;
 /// Longest pause between retries of a `put` that failed with a retriable error.
 const MAX_PUT_BACKOFF: Duration = Duration::from_secs(10);
 
