@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ferry_tests::kafka::{committed_offsets, create_topic, read_topic};
-use ferry_tests::worker::{worker_properties, write_properties, Worker};
+use ferry_tests::worker::{stored_offsets, worker_properties, write_properties, Worker};
 use ferry_tests::{http_get, read_lines, test_dir, unique, wait_for};
 
 const LINES: usize = 100_000;
@@ -96,12 +96,9 @@ impl Pipeline {
     }
 
     fn offsets_file_position(&self) -> Option<u64> {
-        let text = std::fs::read_to_string(self.dir.path().join("offsets.json")).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-        v["offsets"]
-            .as_array()?
+        stored_offsets(self.dir.path())
             .iter()
-            .find_map(|e| e["offset"]["position"].as_u64())
+            .find_map(|o| o["position"].as_u64())
     }
 
     /// Every record in the topic, by partition, in offset order.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ferry_tests::kafka::create_topic;
 use ferry_tests::pg::{confirmed_flush, connector_properties, exec, read_keyed, Fixture};
-use ferry_tests::worker::{worker_properties, Worker};
+use ferry_tests::worker::{stored_offsets, worker_properties, Worker};
 use ferry_tests::{test_dir, wait_for};
 use serde_json::{json, Value};
 
@@ -181,9 +181,7 @@ fn snapshot_then_changes_in_debezium_shape() {
         Duration::from_secs(30),
         || {
             let now = confirmed_flush(&f.slot)?;
-            let stored = std::fs::read_to_string(dir.path().join("offsets.json")).ok()?;
-            let v: Value = serde_json::from_str(&stored).ok()?;
-            let commit = v["offsets"][0]["offset"]["lsn_commit"].as_u64()?;
+            let commit = stored_offsets(dir.path()).first()?["lsn_commit"].as_u64()?;
             (now >= commit && commit > 0).then_some(())
         },
     );

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use ferry_tests::pg::{connector_properties_owned, exec, Fixture, TopicTail};
 use ferry_tests::test_dir;
-use ferry_tests::worker::{worker_properties, Worker};
+use ferry_tests::worker::{stored_offsets, worker_properties, Worker};
 use serde_json::Value;
 
 const EXISTING: i64 = 150_000;
@@ -60,25 +60,16 @@ fn snapshot_killed_midway_is_taken_again_from_scratch() {
     // every 500 ms): the snapshot is then under way and far from done. The
     // topic reader can lag the worker by the whole snapshot, so it cannot
     // tell when to kill.
-    let offsets_file = dir.path().join("offsets.json");
     let mid_snapshot_offset_stored = || {
-        let text = std::fs::read_to_string(&offsets_file).unwrap_or_default();
-        serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| {
-                v["offsets"].as_array().map(|all| {
-                    all.iter().any(|e| {
-                        e["offset"]["snapshot"].is_string()
-                            && e["offset"]["last_snapshot_record"] == Value::Bool(false)
-                    })
-                })
-            })
-            .unwrap_or(false)
+        stored_offsets(dir.path())
+            .iter()
+            .any(|o| o["snapshot"].is_string() && o["last_snapshot_record"] == Value::Bool(false))
     };
     while !mid_snapshot_offset_stored() {
         assert!(
             Instant::now() < deadline,
-            "no mid-snapshot offset stored in {offsets_file:?}"
+            "no mid-snapshot offset stored in {:?}",
+            dir.path()
         );
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -12,6 +12,21 @@ pub fn write_properties(path: &Path, pairs: &[(&str, &str)]) {
     std::fs::write(path, text).expect("write properties");
 }
 
+/// The source offsets a worker made with [`worker_properties`] stored in
+/// `dir`: each entry's `offset` object (none while the file is missing or
+/// half written).
+pub fn stored_offsets(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("offsets.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|v| {
+            v["offsets"]
+                .as_array()
+                .map(|all| all.iter().map(|e| e["offset"].clone()).collect())
+        })
+        .unwrap_or_default()
+}
+
 /// A worker config for tests: StringConverter, fast commits, a private
 /// offsets file and HTTP port, and the consumer settings tansu needs.
 pub fn worker_properties(dir: &Path, port: u16, extra: &[(&str, &str)]) -> PathBuf {

@@ -8,7 +8,7 @@
 //! ferry-bench delete-prefix --prefix P
 //! ferry-bench cat-prefix --prefix P      (each object: "# <key>", then its text)
 //! ferry-bench download --prefix P --dir D  (each object to D/<key below P>)
-//! ferry-bench upload --prefix P (--from-dir D | --bytes N [--object-bytes O]) [--part-bytes B] [--concurrency C]
+//! ferry-bench upload --prefix P --from-dir D [--part-bytes B] [--concurrency C]
 //! ```
 //!
 //! `consume` is the ceiling a sink is compared with: a plain rdkafka

@@ -210,19 +210,17 @@ fn files_under(
     Ok(())
 }
 
-/// `upload`: the S3 ceiling. Writes objects through multipart uploads of
-/// `--part-bytes` parts, `--concurrency` parts in flight — what a sink
-/// writing the same bytes must at least spend on the store. With
-/// `--from-dir` (filled by `download`), the objects are the files under it,
-/// at `--prefix` + their relative path: the same names and bytes as a
-/// sink's output (the store may treat `.json` data differently from
-/// filler; SeaweedFS compresses it); otherwise `--bytes` of filler in
-/// objects of `--object-bytes`. Files are read before the clock starts.
+/// `upload`: the S3 ceiling. Uploads every file under `--from-dir`
+/// (filled by `download`) to `--prefix` + its relative path through
+/// multipart uploads of `--part-bytes` parts, `--concurrency` parts in
+/// flight: the same names and bytes as a sink's output (the store may treat
+/// them by type; SeaweedFS compresses `.json`), so what a sink writing them
+/// must at least spend on the store. Files are read before the clock starts.
 pub fn upload(opts: &Options) -> Result<()> {
     let prefix = opts.str("prefix")?.to_string();
+    let dir = std::path::PathBuf::from(opts.str("from-dir")?);
     let part_bytes: usize = opts.num("part-bytes", Some(25 << 20))?;
     let concurrency: usize = opts.num("concurrency", Some(4))?;
-    let from_dir = opts.str("from-dir").ok().map(std::path::PathBuf::from);
     let bucket = env("FERRY_S3_BUCKET", "ferry");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -231,33 +229,14 @@ pub fn upload(opts: &Options) -> Result<()> {
         .map_err(|e| BenchError::S3(format!("tokio runtime: {e}")))?;
     rt.block_on(async {
         let c = client();
-        let objects: Vec<(String, bytes::Bytes)> = match &from_dir {
-            Some(dir) => {
-                let mut files = Vec::new();
-                files_under(dir, dir, &mut files)?;
-                files.sort();
-                files
-                    .into_iter()
-                    .map(|(name, body)| (format!("{prefix}{name}"), body))
-                    .collect()
-            }
-            None => {
-                let total: u64 = opts.num("bytes", None)?;
-                let object_bytes: u64 = opts.num("object-bytes", Some(50 << 20))?;
-                let filler = bytes::Bytes::from(vec![b'x'; object_bytes as usize]);
-                let count = total.div_ceil(object_bytes.max(1));
-                (0..count)
-                    .map(|n| {
-                        let size = object_bytes.min(total - n * object_bytes) as usize;
-                        (format!("{prefix}object-{n:06}"), filler.slice(..size))
-                    })
-                    .collect()
-            }
-        };
+        let mut objects = Vec::new();
+        files_under(&dir, &dir, &mut objects)?;
+        objects.sort();
         let started = Instant::now();
         let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
         let mut written = 0u64;
-        for (key, body) in &objects {
+        for (name, body) in &objects {
+            let key = &format!("{prefix}{name}");
             let id = c
                 .create_multipart_upload()
                 .bucket(&bucket)

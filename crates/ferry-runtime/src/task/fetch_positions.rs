@@ -16,10 +16,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Next expected offset per partition (topic name, partition).
+/// Next expected offset per partition, by topic then partition (looked up
+/// by the topic's name, so the per-record check copies nothing).
 #[derive(Debug, Default)]
 pub(crate) struct FetchPositions {
-    next: HashMap<(Arc<str>, i32), i64>,
+    next: HashMap<Arc<str>, HashMap<i32, i64>>,
     /// The rebalance count the positions belong to.
     generation: u64,
 }
@@ -37,23 +38,30 @@ impl FetchPositions {
     /// Whether the record at `offset` is new; records it as delivered when
     /// it is. A record below the position is a repeat.
     pub(crate) fn accept(&mut self, topic: &Arc<str>, partition: i32, offset: i64) -> bool {
-        match self.next.get_mut(&(Arc::clone(topic), partition)) {
-            Some(next) if offset < *next => false,
-            Some(next) => {
-                *next = offset + 1;
-                true
-            }
-            None => {
-                self.next.insert((Arc::clone(topic), partition), offset + 1);
-                true
-            }
+        let partitions = match self.next.get_mut(&**topic) {
+            Some(p) => p,
+            None => self.next.entry(Arc::clone(topic)).or_default(),
+        };
+        let next = partitions.entry(partition).or_insert(offset);
+        if offset < *next {
+            return false;
         }
+        *next = offset + 1;
+        true
     }
 
     /// The task rewound the partition: records from `offset` on are
     /// delivered again.
     pub(crate) fn rewind(&mut self, topic: &str, partition: i32, offset: i64) {
-        self.next.insert((Arc::from(topic), partition), offset);
+        match self.next.get_mut(topic) {
+            Some(p) => {
+                p.insert(partition, offset);
+            }
+            None => {
+                self.next
+                    .insert(Arc::from(topic), HashMap::from([(partition, offset)]));
+            }
+        }
     }
 }
 

@@ -176,8 +176,6 @@ pub(crate) struct Fetcher {
     pub stop: Arc<AtomicBool>,
     topics: HashMap<String, Arc<str>>,
     positions: FetchPositions,
-    /// Records skipped as repeats in the current batch.
-    repeats: u64,
 }
 
 impl Fetcher {
@@ -200,7 +198,6 @@ impl Fetcher {
             stop,
             topics: HashMap::new(),
             positions: FetchPositions::default(),
-            repeats: 0,
         }
     }
 
@@ -266,6 +263,7 @@ impl Fetcher {
     /// then takes what is already fetched.
     fn fetch_batch(&mut self) -> Result<Vec<SinkRecord>, ConnectError> {
         let mut batch = Vec::new();
+        let mut repeats = 0u64;
         let mut wait = Duration::from_millis(100);
         while batch.len() < self.max_batch {
             let consumer = Arc::clone(&self.consumer);
@@ -281,9 +279,9 @@ impl Fetcher {
                         .positions
                         .accept(&topic, message.partition(), message.offset())
                     {
-                        batch.push(self.convert(&message)?);
+                        batch.push(self.convert(topic, &message)?);
                     } else {
-                        self.repeats += 1;
+                        repeats += 1;
                     }
                 }
                 Some(Err(KafkaError::PartitionEOF(_))) => {}
@@ -297,9 +295,8 @@ impl Fetcher {
             }
             wait = Duration::ZERO;
         }
-        if self.repeats > 0 {
-            tracing::info!(task = %self.id, records = self.repeats, "skipped records the consumer served again below its position");
-            self.repeats = 0;
+        if repeats > 0 {
+            tracing::info!(task = %self.id, records = repeats, "skipped records the consumer served again below its position");
         }
         Ok(batch)
     }
@@ -314,9 +311,13 @@ impl Fetcher {
     }
 
     /// Converts a message with the connector's converters. A failure names
-    /// the record (`topic-partition@offset`) and the converter.
-    fn convert(&mut self, m: &BorrowedMessage<'_>) -> Result<SinkRecord, ConnectError> {
-        let topic = self.topic(m.topic());
+    /// the record (`topic-partition@offset`) and the converter. `topic` is
+    /// the message's topic name, interned by [`Self::topic`].
+    fn convert(
+        &self,
+        topic: Arc<str>,
+        m: &BorrowedMessage<'_>,
+    ) -> Result<SinkRecord, ConnectError> {
         let tp = TopicPartition {
             topic: Arc::clone(&topic),
             partition: m.partition(),
