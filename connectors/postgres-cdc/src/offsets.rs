@@ -35,7 +35,8 @@ pub struct StreamPos {
 
 impl StreamPos {
     pub fn to_map(self, message_type: Option<&str>) -> OffsetMap {
-        let mut m = OffsetMap::new();
+        // Sized once: every stream event builds one.
+        let mut m = OffsetMap::with_capacity(7);
         m.insert("lsn_proc".into(), self.lsn_proc.into());
         if let Some(t) = message_type {
             m.insert("messageType".into(), t.into());
@@ -61,7 +62,7 @@ pub fn snapshot_offset(
     kind: &str,
     last: bool,
 ) -> OffsetMap {
-    let mut m = OffsetMap::new();
+    let mut m = OffsetMap::with_capacity(8);
     m.insert("lsn".into(), lsn.into());
     if let Some(tx_id) = tx_id {
         m.insert("txId".into(), tx_id.into());

@@ -14,7 +14,7 @@ use crate::PropertyMap;
 
 use super::config::JsonConverterConfig;
 use super::envelope::{EnvelopeSeed, NOT_AN_ENVELOPE};
-use super::read::{read_error, read_value};
+use super::read::{read_error, read_value, ValueSeed};
 use super::schema::{schema_from_text, write_schema};
 use super::write::write_value;
 
@@ -121,6 +121,38 @@ impl JsonConverter {
     }
 }
 
+impl JsonConverter {
+    /// The common case, read without tokenising the schema: a compact
+    /// envelope (`{"schema":…,"payload":…}`, as Kafka's converter and this
+    /// one write it) whose schema text is byte for byte the last schema
+    /// read. Comparing bytes is far cheaper than scanning the schema's JSON,
+    /// which is usually the larger half of the message. Anything else — a
+    /// new schema, whitespace, another field order, a payload that does not
+    /// parse or is followed by more fields — gives `None`, and the general
+    /// reader handles (and words the errors of) the message.
+    fn read_with_last_schema(&self, bytes: &[u8]) -> Option<(Option<SchemaRef>, Value)> {
+        let rest = bytes.strip_prefix(b"{\"schema\":")?;
+        let (schema, payload) = {
+            let read = lock(&self.read);
+            let (text, schema) = read.last.as_ref()?;
+            let payload = rest
+                .strip_prefix(text.as_bytes())?
+                .strip_prefix(b",\"payload\":")?;
+            (schema.clone(), payload)
+        };
+        let payload = payload.trim_ascii_end().strip_suffix(b"}")?;
+        let mut de = serde_json::Deserializer::from_slice(payload);
+        let value = ValueSeed {
+            schema: Some(&schema),
+            cfg: &self.config,
+        }
+        .deserialize(&mut de)
+        .ok()?;
+        de.end().ok()?;
+        Some((Some(schema), value))
+    }
+}
+
 /// Read schemas by their JSON text. The last one is checked first with a
 /// plain comparison: most topics carry one schema, and comparing is cheaper
 /// than hashing the text.
@@ -212,6 +244,9 @@ impl Converter for JsonConverter {
         }
         if blank {
             return Err(ConnectError::data(NOT_AN_ENVELOPE));
+        }
+        if let Some(converted) = self.read_with_last_schema(bytes) {
+            return Ok(converted);
         }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let converted = EnvelopeSeed { converter: self }

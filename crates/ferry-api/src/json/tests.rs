@@ -866,6 +866,59 @@ fn schemas_are_cached_both_ways() {
     assert_eq!(a, b);
 }
 
+/// Messages whose schema text is the last one read skip tokenising the
+/// schema; they must read exactly as the general reader reads them, and
+/// everything the general reader refuses stays refused with its message.
+#[test]
+fn messages_repeating_the_last_schema_read_as_the_general_reader_reads_them() {
+    let schema = order_schema();
+    let value = Value::Struct(
+        Struct::new(schema.clone())
+            .with("id", 7i64)
+            .with("note", "say \"hi\"\n"),
+    );
+    let bytes = converter()
+        .from_connect("t", Some(&schema), &value)
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let warm = converter();
+    let (first_schema, first) = warm.to_connect("t", Some(&bytes)).unwrap();
+    let (second_schema, second) = warm.to_connect("t", Some(&bytes)).unwrap();
+    assert_eq!(first, value);
+    assert_eq!(second, value);
+    assert!(Arc::ptr_eq(
+        first_schema.as_ref().unwrap(),
+        second_schema.as_ref().unwrap()
+    ));
+    // A trailing newline is whitespace to both readers.
+    assert_eq!(read(&warm, &format!("{text}\n")).1, value);
+
+    // Same schema text, broken envelopes and payloads: the same errors as
+    // from a converter that has never seen the schema.
+    let payload_start = text.find(",\"payload\":").unwrap();
+    let head = &text[..payload_start];
+    let broken = [
+        format!("{head},\"payload\":{{\"id\":1}},\"extra\":2}}"),
+        format!("{head},\"payload\":{{\"id\":\"x\"}}}}"),
+        format!("{head},\"payload\":{{\"id\":1}}}}}}"),
+        format!("{head},\"payload\":{{\"id\":1}}"),
+        format!("{head},\"payload\":null}}"),
+        format!("{head}}}"),
+    ];
+    for msg in &broken {
+        let cold = read_err(&converter(), msg);
+        assert_eq!(read_err(&warm, msg), cold, "{msg}");
+    }
+    // The payload may still come first, or with spaces: the general reader
+    // takes those.
+    let swapped = format!(
+        "{{\"payload\":{{\"id\":7,\"note\":\"say \\\"hi\\\"\\n\"}},\"schema\":{}}}",
+        &head["{\"schema\":".len()..]
+    );
+    assert_eq!(read(&warm, &swapped).1, value);
+}
+
 #[test]
 fn from_props_builds_a_configured_converter() {
     let props = [("schemas.enable", "false"), ("decimal.format", "NUMERIC")]
