@@ -119,9 +119,7 @@ impl JsonConverter {
         lock(&self.read).insert(text, &schema, self.config.schemas_cache_size);
         Ok(Some(schema))
     }
-}
 
-impl JsonConverter {
     /// The common case, read without tokenising the schema: a compact
     /// envelope (`{"schema":…,"payload":…}`, as Kafka's converter and this
     /// one write it) whose schema text is byte for byte the last schema
@@ -130,7 +128,7 @@ impl JsonConverter {
     /// new schema, whitespace, another field order, a payload that does not
     /// parse or is followed by more fields — gives `None`, and the general
     /// reader handles (and words the errors of) the message.
-    fn read_with_last_schema(&self, bytes: &[u8]) -> Option<(Option<SchemaRef>, Value)> {
+    pub(super) fn read_with_last_schema(&self, bytes: &[u8]) -> Option<(SchemaRef, Value)> {
         let rest = bytes.strip_prefix(b"{\"schema\":")?;
         let (schema, payload) = {
             let read = lock(&self.read);
@@ -149,7 +147,7 @@ impl JsonConverter {
         .deserialize(&mut de)
         .ok()?;
         de.end().ok()?;
-        Some((Some(schema), value))
+        Some((schema, value))
     }
 }
 
@@ -245,8 +243,8 @@ impl Converter for JsonConverter {
         if blank {
             return Err(ConnectError::data(NOT_AN_ENVELOPE));
         }
-        if let Some(converted) = self.read_with_last_schema(bytes) {
-            return Ok(converted);
+        if let Some((schema, value)) = self.read_with_last_schema(bytes) {
+            return Ok((Some(schema), value));
         }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let converted = EnvelopeSeed { converter: self }

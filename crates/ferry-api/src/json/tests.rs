@@ -883,7 +883,15 @@ fn messages_repeating_the_last_schema_read_as_the_general_reader_reads_them() {
         .unwrap();
     let text = String::from_utf8(bytes.clone()).unwrap();
     let warm = converter();
+    assert!(
+        warm.read_with_last_schema(&bytes).is_none(),
+        "no schema read yet"
+    );
     let (first_schema, first) = warm.to_connect("t", Some(&bytes)).unwrap();
+    // The second message takes the fast path, and reads the same.
+    let (fast_schema, fast) = warm.read_with_last_schema(&bytes).expect("fast path");
+    assert_eq!(fast, value);
+    assert!(Arc::ptr_eq(first_schema.as_ref().unwrap(), &fast_schema));
     let (second_schema, second) = warm.to_connect("t", Some(&bytes)).unwrap();
     assert_eq!(first, value);
     assert_eq!(second, value);
@@ -907,16 +915,31 @@ fn messages_repeating_the_last_schema_read_as_the_general_reader_reads_them() {
         format!("{head}}}"),
     ];
     for msg in &broken {
+        assert!(
+            warm.read_with_last_schema(msg.as_bytes()).is_none(),
+            "{msg}"
+        );
         let cold = read_err(&converter(), msg);
         assert_eq!(read_err(&warm, msg), cold, "{msg}");
     }
-    // The payload may still come first, or with spaces: the general reader
-    // takes those.
+    // The payload may still come first, or the envelope have spaces: the
+    // general reader takes those.
     let swapped = format!(
         "{{\"payload\":{{\"id\":7,\"note\":\"say \\\"hi\\\"\\n\"}},\"schema\":{}}}",
         &head["{\"schema\":".len()..]
     );
-    assert_eq!(read(&warm, &swapped).1, value);
+    let spaced = format!(
+        "{{ \"schema\": {}, \"payload\": {} }}",
+        &head["{\"schema\":".len()..],
+        &text[payload_start + ",\"payload\":".len()..text.len() - 1]
+    );
+    for msg in [&swapped, &spaced] {
+        assert!(
+            warm.read_with_last_schema(msg.as_bytes()).is_none(),
+            "{msg}"
+        );
+        assert_eq!(read(&warm, msg).1, value, "{msg}");
+    }
 }
 
 #[test]

@@ -53,15 +53,10 @@ impl FetchPositions {
     /// The task rewound the partition: records from `offset` on are
     /// delivered again.
     pub(crate) fn rewind(&mut self, topic: &str, partition: i32, offset: i64) {
-        match self.next.get_mut(topic) {
-            Some(p) => {
-                p.insert(partition, offset);
-            }
-            None => {
-                self.next
-                    .insert(Arc::from(topic), HashMap::from([(partition, offset)]));
-            }
-        }
+        self.next
+            .entry(Arc::from(topic))
+            .or_default()
+            .insert(partition, offset);
     }
 }
 
