@@ -1,6 +1,7 @@
 //! `FileStreamSink`: appends record values to a file, one per line.
 
 use async_trait::async_trait;
+use ferry_api::data::text::to_java_string;
 use ferry_api::sink::PartitionOffsets;
 use ferry_api::{
     ConfigDef, ConfigKey, ConfigType, ConnectError, ConnectResult, Connector, ConnectorContext,
@@ -63,16 +64,16 @@ pub struct FileSinkTask {
     line: Vec<u8>,
 }
 
-/// Renders a value as the line Kafka's sink would write (`toString()` of
-/// the value): strings verbatim, other values as compact JSON.
+/// Renders a value as the line Kafka's `FileStreamSinkTask` writes (Java's
+/// `toString()` of the value: `7`, `1.0`, `[a, b]`, `{k=v}`, `Struct{f=v}`);
+/// strings and bytes verbatim.
 fn render(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::String(s) => out.extend_from_slice(s.as_bytes()),
         Value::Bytes(b) => out.extend_from_slice(b),
         other => {
-            let json = ferry_api::json::value_to_json(None, other, &Default::default())
-                .unwrap_or(serde_json::Value::Null);
-            out.extend_from_slice(json.to_string().as_bytes());
+            let text = to_java_string(other).unwrap_or_default();
+            out.extend_from_slice(text.as_bytes());
         }
     }
 }

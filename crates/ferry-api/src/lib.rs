@@ -2,8 +2,9 @@
 //!
 //! Everything a connector author needs and nothing more: the connector and
 //! task traits, the Kafka Connect data model (schemas, values, records),
-//! typed configuration definitions with validation, and the JSON mapping of
-//! Connect data that Kafka's `JsonConverter` uses.
+//! typed configuration definitions with validation, the converter trait
+//! ([`Converter`]) and Kafka's rules for printing values as text
+//! ([`data::text`]). Converter implementations live in `ferry-converters`.
 //!
 //! A connector crate depends on this crate only. The runtime
 //! (`ferry-runtime`) drives the traits; see `connectors/file` for the
@@ -25,7 +26,6 @@ pub mod connector;
 pub mod convert;
 pub mod data;
 pub mod error;
-pub mod json;
 pub mod metrics;
 pub mod plugin;
 pub mod record;

@@ -7,7 +7,7 @@ use ferry_api::{ConfigErrors, ConnectError};
 pub enum RuntimeError {
     /// A configuration file could not be loaded.
     #[error(transparent)]
-    Load(#[from] crate::config::ConfigLoadError),
+    Load(#[from] ferry_config::ConfigLoadError),
 
     /// A configuration is invalid; every problem is listed.
     #[error("invalid configuration for {subject}: {errors}")]

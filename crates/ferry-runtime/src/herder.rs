@@ -10,8 +10,6 @@ use ferry_api::{
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinSet;
 
-use crate::config::connector::{ConnectorConfig, ConnectorKind};
-use crate::config::ConfigProviders;
 use crate::error::RuntimeError;
 use crate::plugins::PluginRegistry;
 use crate::status::{ConnectorStatus, State, TaskStatus};
@@ -19,6 +17,8 @@ use crate::task::{
     run_sink_task, run_source_task, supervise, RecordCodec, TaskFactory, TaskId, TaskSpec,
     TopicCreation, WorkerServices,
 };
+use ferry_config::connector::{ConnectorConfig, ConnectorKind};
+use ferry_config::ConfigProviders;
 
 /// A connector instance of either kind.
 enum Instance {

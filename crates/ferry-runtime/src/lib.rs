@@ -1,12 +1,9 @@
 //! # ferry-runtime — the Ferry worker
 //!
-//! Loads worker and connector configuration the way Kafka Connect does,
-//! converts records, runs source and sink tasks against Kafka, stores
-//! offsets, and serves REST, metrics and health.
+//! Runs source and sink tasks against Kafka, stores offsets, and serves
+//! REST, metrics and health. Configuration loading lives in `ferry-config`,
+//! the converters in `ferry-converters`.
 //!
-//! * [`config`]: properties/JSON files, config providers, Kafka client
-//!   settings, worker and common connector keys.
-//! * [`converters`]: Kafka Connect's converters by class name.
 //! * [`task`]: the sink and source executors and the restart supervisor.
 //! * [`herder`]: owns connectors and their tasks (standalone mode).
 //! * [`offsets`]: where source offsets are stored.
@@ -14,11 +11,10 @@
 //! * [`cli`]: the `ferry` command line, reusable by custom binaries.
 
 pub mod cli;
-pub mod config;
-pub mod converters;
 pub mod error;
 pub mod herder;
 pub mod http;
+pub mod kafka_client;
 pub mod logging;
 pub mod metrics;
 pub mod offsets;

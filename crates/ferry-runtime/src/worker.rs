@@ -4,8 +4,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::config::worker::{WorkerConfig, OFFSET_STORAGE_FILE};
-use crate::config::{load_connector_file, load_worker_file, ConfigProviders};
 use crate::error::RuntimeError;
 use crate::herder::StandaloneHerder;
 use crate::http::{listener_address, router, HttpState};
@@ -15,6 +13,8 @@ use crate::plugins::PluginRegistry;
 use crate::status::StatusRegistry;
 use crate::task::WorkerServices;
 use ferry_api::{ConfigError, ConfigErrors};
+use ferry_config::worker::{WorkerConfig, OFFSET_STORAGE_FILE};
+use ferry_config::{load_connector_file, load_worker_file, ConfigProviders};
 
 /// Loads and validates the worker file, resolving config providers.
 pub fn load_worker(path: &Path) -> Result<(WorkerConfig, ConfigProviders), RuntimeError> {

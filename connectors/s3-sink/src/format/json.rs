@@ -1,8 +1,8 @@
 //! JsonFormat: one JSON document per line, exactly as Confluent's
 //! `JsonRecordWriterProvider` (Kafka's JsonConverter, schemas disabled).
 
-use ferry_api::json::{write_value, DecimalFormat, JsonConverterConfig};
 use ferry_api::{ConnectError, ConnectResult, SinkRecord, Struct, Value};
+use ferry_converters::json::{write_value, DecimalFormat, JsonConverterConfig};
 
 use super::{view_of, Compressor, FormatWriter, View};
 use crate::config::S3SinkConfig;

@@ -135,9 +135,7 @@ pub mod envelope {
 pub mod headers {
     use std::sync::LazyLock;
 
-    use base64::Engine as _;
-    use ferry_api::data::logical;
-    use ferry_api::json::java_text;
+    use ferry_api::data::text::convert_to_string;
     use ferry_api::{
         ConnectError, ConnectResult, Schema, SchemaBuilder, SchemaRef, SinkRecord, Struct, Value,
     };
@@ -193,112 +191,10 @@ pub mod headers {
             .map(Value::Array)
     }
 
-    /// Kafka's `Values.convertToString`: strings as they are, numbers as
-    /// Java prints them, bytes as base64, Date/Time/Timestamp as ISO-8601
-    /// (UTC), containers as `[1,"a"]` / `{"k":1}`.
-    pub fn convert_to_string(schema: Option<&Schema>, value: &Value) -> String {
-        let mut out = String::new();
-        append(&mut out, schema, value, false);
-        out
-    }
-
-    fn append(out: &mut String, schema: Option<&Schema>, value: &Value, embedded: bool) {
-        use std::fmt::Write as _;
-        if let (Some(s), Some(n)) = (schema, value.as_i64()) {
-            let iso = |millis: i64, fmt: &str| {
-                chrono::DateTime::from_timestamp_millis(millis)
-                    .map(|t| t.format(fmt).to_string())
-                    .unwrap_or_default()
-            };
-            let text = if s.is_logical(logical::DATE) {
-                Some(iso(n * 86_400_000, "%Y-%m-%d"))
-            } else if s.is_logical(logical::TIME) {
-                Some(iso(n, "%H:%M:%S%.3fZ"))
-            } else if s.is_logical(logical::TIMESTAMP) {
-                Some(iso(n, "%Y-%m-%dT%H:%M:%S%.3fZ"))
-            } else {
-                None
-            };
-            if let Some(t) = text {
-                out.push_str(&t);
-                return;
-            }
-        }
-        match value {
-            Value::Null => out.push_str("null"),
-            Value::Int8(v) => {
-                let _ = write!(out, "{v}");
-            }
-            Value::Int16(v) => {
-                let _ = write!(out, "{v}");
-            }
-            Value::Int32(v) => {
-                let _ = write!(out, "{v}");
-            }
-            Value::Int64(v) => {
-                let _ = write!(out, "{v}");
-            }
-            Value::Float32(v) => out.push_str(&java_text::float_to_string(*v)),
-            Value::Float64(v) => out.push_str(&java_text::double_to_string(*v)),
-            Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Decimal(d) => out.push_str(&java_text::big_decimal_to_string(d)),
-            Value::String(s) if embedded => {
-                out.push('"');
-                out.push_str(&s.replace('\\', "\\\\").replace('"', "\\\""));
-                out.push('"');
-            }
-            Value::String(s) => out.push_str(s),
-            Value::Bytes(b) => {
-                let encoded = base64::engine::general_purpose::STANDARD.encode(b);
-                if embedded {
-                    let _ = write!(out, "\"{encoded}\"");
-                } else {
-                    out.push_str(&encoded);
-                }
-            }
-            Value::Array(items) => {
-                let items_schema = schema.and_then(|s| s.value_schema.as_deref());
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    append(out, items_schema, item, true);
-                }
-                out.push(']');
-            }
-            Value::Map(entries) => {
-                let keys = schema.and_then(|s| s.key_schema.as_deref());
-                let values = schema.and_then(|s| s.value_schema.as_deref());
-                out.push('{');
-                for (i, (k, v)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    append(out, keys, k, true);
-                    out.push(':');
-                    append(out, values, v, true);
-                }
-                out.push('}');
-            }
-            Value::Struct(s) => {
-                out.push('{');
-                for (i, (field, v)) in s.schema().fields.iter().zip(s.values()).enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    append(out, None, &Value::String(field.name.clone()), true);
-                    out.push(':');
-                    append(out, Some(&field.schema), v, true);
-                }
-                out.push('}');
-            }
-        }
-    }
-
     #[cfg(test)]
     mod tests {
         use super::*;
+        use ferry_api::data::logical;
         use ferry_api::Headers;
 
         #[test]

@@ -13,9 +13,12 @@
 //!
 //! Decimal is the only logical type with its own value variant, because its
 //! physical bytes mean nothing without the schema's scale.
+//!
+//! [`text`] holds Kafka's rules for printing values as text.
 
 mod decimal;
 mod schema;
+pub mod text;
 mod value;
 
 pub use decimal::Decimal;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use ferry_api::{ConfigErrors, Converter, PropertyMap};
 
 use super::{TaskSpec, WorkerServices};
-use crate::config::worker::WorkerConfig;
-use crate::converters::{converter_for, header_converter_for, HeaderConverter};
 use crate::error::RuntimeError;
+use ferry_config::worker::WorkerConfig;
+use ferry_converters::{converter_for, header_converter_for, HeaderConverter};
 
 /// Key, value and header converters for one connector.
 #[derive(Clone)]

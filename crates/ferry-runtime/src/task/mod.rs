@@ -21,10 +21,10 @@ use std::sync::Arc;
 
 use ferry_api::PropertyMap;
 
-use crate::config::worker::WorkerConfig;
 use crate::metrics::Metrics;
 use crate::offsets::OffsetStore;
 use crate::status::StatusRegistry;
+use ferry_config::worker::WorkerConfig;
 
 /// Identifies a task: connector name and task number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -63,5 +63,5 @@ pub struct TaskSpec {
     /// The task's configuration, from the connector's `task_configs`.
     pub task_props: PropertyMap,
     /// Sink subscription (sinks only).
-    pub subscription: Option<crate::config::connector::Subscription>,
+    pub subscription: Option<ferry_config::connector::Subscription>,
 }

@@ -17,10 +17,11 @@ use super::sink_fetcher::{
     consumer_context, offsets_list, FetchCommand, FetchEvent, Fetcher, SinkConsumer,
 };
 use super::{TaskSpec, WorkerServices};
-use crate::config::client::{client_config, ClientRole};
-use crate::config::connector::Subscription;
 use crate::error::RuntimeError;
+use crate::kafka_client::ToRdkafka;
 use crate::metrics::TaskMetrics;
+use ferry_config::client::{client_config, ClientRole};
+use ferry_config::connector::Subscription;
 
 /// Batches buffered between the fetch thread and the task.
 const CHANNEL_BATCHES: usize = 4;

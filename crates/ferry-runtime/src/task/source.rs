@@ -16,10 +16,11 @@ use super::ack_tracker::{AckToken, AckTracker};
 use super::codec::RecordCodec;
 use super::topic_creation::{TopicCreation, TopicCreator};
 use super::{TaskSpec, WorkerServices};
-use crate::config::client::{client_config, ClientRole};
 use crate::error::RuntimeError;
+use crate::kafka_client::ToRdkafka;
 use crate::metrics::TaskMetrics;
 use crate::offsets::ConnectorOffsets;
+use ferry_config::client::{client_config, ClientRole};
 
 /// Delivery callbacks of the source producer.
 struct AckContext {

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::{TaskId, WorkerServices};
-use crate::config::worker::RestartPolicy;
 use crate::error::RuntimeError;
 use crate::status::State;
+use ferry_config::worker::RestartPolicy;
 
 /// Starts one run of a task (a fresh task instance each time).
 pub type TaskFactory = Arc<

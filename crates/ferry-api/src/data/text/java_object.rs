@@ -1,14 +1,15 @@
 //! Connect values as Java's `Object.toString()` prints them, which is what
 //! Kafka's `StringConverter` writes for non-string values.
 
-use ferry_api::json::java_text;
-use ferry_api::{ConnectError, ConnectResult, Value};
+use super::java_numbers::{big_decimal_to_string, double_to_string, float_to_string};
+use crate::data::Value;
+use crate::error::{ConnectError, ConnectResult};
 
 /// The text Kafka's `StringConverter` would write for a value: the string
 /// itself, numbers as Java prints them (`1.0`, `1.0E20`), decimals as
 /// `BigDecimal.toString()`, lists as `[a, b]`, maps as `{k=v}`, structs as
 /// `Struct{f=v}`. BYTES must be UTF-8 (Java would print `[B@1b6d3586`).
-pub(crate) fn to_java_string(value: &Value) -> ConnectResult<String> {
+pub fn to_java_string(value: &Value) -> ConnectResult<String> {
     if let Value::String(s) = value {
         return Ok(s.clone());
     }
@@ -33,8 +34,8 @@ fn append(out: &mut String, value: &Value) -> ConnectResult<()> {
         Value::Int64(v) => {
             let _ = write!(out, "{v}");
         }
-        Value::Float32(v) => out.push_str(&java_text::float_to_string(*v)),
-        Value::Float64(v) => out.push_str(&java_text::double_to_string(*v)),
+        Value::Float32(v) => out.push_str(&float_to_string(*v)),
+        Value::Float64(v) => out.push_str(&double_to_string(*v)),
         Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::String(s) => out.push_str(s),
         Value::Bytes(b) => match std::str::from_utf8(b) {
@@ -46,7 +47,7 @@ fn append(out: &mut String, value: &Value) -> ConnectResult<()> {
                 )))
             }
         },
-        Value::Decimal(d) => out.push_str(&java_text::big_decimal_to_string(d)),
+        Value::Decimal(d) => out.push_str(&big_decimal_to_string(d)),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -91,8 +92,8 @@ fn append(out: &mut String, value: &Value) -> ConnectResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{Decimal, Schema, SchemaBuilder, Struct};
     use bytes::Bytes;
-    use ferry_api::{Decimal, Schema, SchemaBuilder, Struct};
 
     #[test]
     fn primitives_print_like_java() {

@@ -6,7 +6,7 @@ use ferry_api::{
     PropertyMap, Validator,
 };
 
-use super::worker::{restart_policy_keys, RestartPolicy};
+use crate::worker::{restart_policy_keys, RestartPolicy};
 
 /// Key: the connector's unique name.
 pub const NAME: &str = "name";

@@ -1,5 +1,8 @@
-//! Worker and connector configuration, from files to the settings the
-//! runtime uses.
+//! # ferry-config — Ferry's configuration, from files to the settings the
+//! runtime uses
+//!
+//! A pure library (no Kafka client, no async runtime) with its own unit
+//! tests; `ferry-runtime` and the `ferry` binary build on it.
 //!
 //! Configuration flows through three stages, each its own module:
 //!

@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::de::DeserializeSeed;
 
-use crate::config::ConfigErrors;
-use crate::convert::Converter;
-use crate::data::{SchemaRef, Value};
-use crate::error::{ConnectError, ConnectResult};
-use crate::PropertyMap;
+use ferry_api::config::ConfigErrors;
+use ferry_api::convert::Converter;
+use ferry_api::data::{SchemaRef, Value};
+use ferry_api::error::{ConnectError, ConnectResult};
+use ferry_api::PropertyMap;
 
 use super::config::JsonConverterConfig;
 use super::envelope::{EnvelopeSeed, NOT_AN_ENVELOPE};
@@ -38,7 +38,7 @@ type WrittenSchemas = HashMap<usize, (SchemaRef, Arc<[u8]>)>;
 /// text, so a stream of records sharing a schema converts it once.
 ///
 /// ```
-/// use ferry_api::json::{JsonConverter, JsonConverterConfig};
+/// use ferry_converters::json::{JsonConverter, JsonConverterConfig};
 /// use ferry_api::{Converter, Schema, Value};
 ///
 /// let conv = JsonConverter::new(JsonConverterConfig::default());

@@ -1,18 +1,19 @@
 //! Connect value → JSON text, written straight into a byte buffer (no
 //! intermediate tree), as Kafka's `JsonConverter.convertToJson`.
 
-use crate::data::{logical, Schema, Value};
-use crate::error::{ConnectError, ConnectResult};
+use ferry_api::data::{logical, Schema, Value};
+use ferry_api::error::{ConnectError, ConnectResult};
 
 use super::config::{DecimalFormat, JsonConverterConfig};
-use super::{java_text, type_upper, value_kind, BASE64};
+use super::{type_upper, value_kind, BASE64};
+use ferry_api::data::text;
 
 /// Appends the JSON text of `value` to `out`, typed by `schema` when there is
 /// one (validating the value against it, applying defaults to nulls), or
 /// inferred from the value when there is none. No envelope.
 ///
 /// ```
-/// use ferry_api::json::{write_value, JsonConverterConfig};
+/// use ferry_converters::json::{write_value, JsonConverterConfig};
 /// use ferry_api::{Schema, SchemaBuilder, Struct, Value};
 ///
 /// let schema = SchemaBuilder::struct_().field("id", Schema::int32()).build();
@@ -62,7 +63,7 @@ impl Writer<'_> {
     }
 
     fn typed(&mut self, schema: &Schema, value: &Value) -> ConnectResult<()> {
-        use crate::data::SchemaType as T;
+        use ferry_api::data::SchemaType as T;
         if value.is_null() {
             return match schema.default.as_ref().filter(|d| !d.is_null()) {
                 Some(default) if self.cfg.replace_null_with_default => self.typed(schema, default),
@@ -138,7 +139,7 @@ impl Writer<'_> {
             Value::Boolean(b) => self.raw(if *b { b"true" } else { b"false" }),
             Value::String(s) => self.string(s),
             Value::Bytes(b) => self.bytes(b),
-            Value::Decimal(d) => java_text::write_big_decimal(self.out, d),
+            Value::Decimal(d) => text::write_big_decimal(self.out, d),
             Value::Array(items) => return self.array(None, items),
             Value::Map(entries) => {
                 let string_keys = entries.iter().all(|(k, _)| matches!(k, Value::String(_)));
@@ -157,7 +158,7 @@ impl Writer<'_> {
             )));
         };
         match self.cfg.decimal_format {
-            DecimalFormat::Numeric => java_text::write_big_decimal(self.out, d),
+            DecimalFormat::Numeric => text::write_big_decimal(self.out, d),
             DecimalFormat::Base64 => {
                 let scale = decimal_scale(schema)?;
                 if d.scale != scale {
@@ -245,20 +246,20 @@ impl Writer<'_> {
 
     fn float64(&mut self, v: f64) {
         if v.is_finite() {
-            java_text::write_double(self.out, v);
+            text::write_double(self.out, v);
         } else {
             self.out.push(b'"');
-            java_text::write_double(self.out, v);
+            text::write_double(self.out, v);
             self.out.push(b'"');
         }
     }
 
     fn float32(&mut self, v: f32) {
         if v.is_finite() {
-            java_text::write_float(self.out, v);
+            text::write_float(self.out, v);
         } else {
             self.out.push(b'"');
-            java_text::write_float(self.out, v);
+            text::write_float(self.out, v);
             self.out.push(b'"');
         }
     }

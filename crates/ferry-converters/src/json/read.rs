@@ -15,8 +15,8 @@ use serde::de::{
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::data::{logical, Decimal, Schema, SchemaRef, SchemaType, Struct, Value};
-use crate::error::{ConnectError, ConnectResult};
+use ferry_api::data::{logical, Decimal, Schema, SchemaRef, SchemaType, Struct, Value};
+use ferry_api::error::{ConnectError, ConnectResult};
 
 use super::config::JsonConverterConfig;
 use super::{type_upper, BASE64};
@@ -26,7 +26,7 @@ use super::{type_upper, BASE64};
 /// envelope. Decimal fields are exact, including NUMERIC ones.
 ///
 /// ```
-/// use ferry_api::json::{read_value, JsonConverterConfig};
+/// use ferry_converters::json::{read_value, JsonConverterConfig};
 /// use ferry_api::Value;
 ///
 /// let v = read_value(None, br#"{"a":[1,2.5,"x"]}"#, &JsonConverterConfig::default()).unwrap();

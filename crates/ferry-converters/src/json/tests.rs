@@ -8,8 +8,10 @@ use bytes::Bytes;
 use serde_json::json;
 
 use super::*;
-use crate::data::{logical, Decimal, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
-use crate::{ConnectError, Converter};
+use ferry_api::data::{
+    logical, Decimal, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value,
+};
+use ferry_api::{ConnectError, Converter};
 
 fn converter() -> JsonConverter {
     JsonConverter::default()

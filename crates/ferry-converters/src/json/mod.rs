@@ -1,6 +1,6 @@
 //! Connect data ↔ JSON, exactly as Kafka's `JsonConverter` maps them.
 //!
-//! - [`JsonConverter`]: the [`Converter`](crate::Converter) behind
+//! - [`JsonConverter`]: the [`Converter`](ferry_api::Converter) behind
 //!   `org.apache.kafka.connect.json.JsonConverter`, with its
 //!   `{"schema":…,"payload":…}` envelope when `schemas.enable=true`.
 //! - [`write_value`] / [`read_value`]: one value ↔ JSON bytes (no envelope),
@@ -53,7 +53,6 @@
 mod config;
 mod converter;
 mod envelope;
-pub mod java_text;
 mod read;
 mod schema;
 mod write;
@@ -73,7 +72,7 @@ pub use write::{value_to_json, write_value};
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
-use crate::data::{SchemaType, Value};
+use ferry_api::data::{SchemaType, Value};
 
 /// Base64 as Jackson writes it (standard alphabet, padded); reading also
 /// accepts unpadded input.

@@ -7,8 +7,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::data::{SchemaRef, Value};
-use crate::error::ConnectError;
+use ferry_api::data::{SchemaRef, Value};
+use ferry_api::error::ConnectError;
 
 use super::converter::JsonConverter;
 use super::read::{Key, ValueSeed};

@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use ferry_api::{ConfigError, ConnectResult, Converter, PropertyMap, Schema, SchemaRef, Value};
 
-use super::java_string::to_java_string;
+use ferry_api::data::text::to_java_string;
 
 /// The key naming the character set (`converter.encoding`, default UTF-8).
 pub const ENCODING_CONFIG: &str = "converter.encoding";

@@ -17,8 +17,8 @@
 //! ISO-8859-1, which is what Java's `Properties.load(InputStream)` (and so
 //! Kafka Connect) does for every file.
 
-use super::error::ConfigLoadError;
-use super::properties::parse_properties;
+use crate::error::ConfigLoadError;
+use crate::properties::parse_properties;
 use ferry_api::PropertyMap;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;

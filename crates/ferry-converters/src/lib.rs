@@ -1,9 +1,14 @@
-//! Kafka Connect's converters, chosen by the class names in
-//! `key.converter`, `value.converter` and `header.converter`.
+//! # ferry-converters — Kafka Connect's converters
+//!
+//! Kafka bytes ↔ Connect data, chosen by the class names in
+//! `key.converter`, `value.converter` and `header.converter`. The
+//! [`Converter`](ferry_api::Converter) trait and the data model live in
+//! `ferry-api`; the implementations live here, so a record's key, value and
+//! headers go through this one crate.
 //!
 //! | class (or alias)                                                         | what it does |
 //! |--------------------------------------------------------------------------|--------------|
-//! | `org.apache.kafka.connect.json.JsonConverter` (`JsonConverter`, `Json`)   | JSON, with a schema envelope unless `schemas.enable=false`; see [`ferry_api::json`] |
+//! | `org.apache.kafka.connect.json.JsonConverter` (`JsonConverter`, `Json`)   | JSON, with a schema envelope unless `schemas.enable=false`; see [`json`] |
 //! | `org.apache.kafka.connect.storage.StringConverter` (`String`)             | UTF-8 text |
 //! | `org.apache.kafka.connect.converters.ByteArrayConverter` (`ByteArray`)    | bytes as they are |
 //! | `org.apache.kafka.connect.storage.SimpleHeaderConverter` (`SimpleHeader`) | headers as strings, types inferred on read (headers only; Kafka's default `header.converter`) |
@@ -14,15 +19,14 @@
 
 mod byte_array;
 mod header;
-mod java_string;
+pub mod json;
 mod registry;
 mod simple_header;
 mod string;
-mod values;
 
 pub use byte_array::ByteArrayConverter;
-pub use ferry_api::json::JsonConverter;
 pub use header::HeaderConverter;
+pub use json::JsonConverter;
 pub use registry::{
     converter_for, header_converter_for, BYTE_ARRAY_CONVERTER, JSON_CONVERTER,
     SIMPLE_HEADER_CONVERTER, STRING_CONVERTER,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ferry_api::json::JsonConverter;
+use crate::json::JsonConverter;
 use ferry_api::{ConfigError, ConfigErrors, Converter, PropertyMap};
 
 use super::{ByteArrayConverter, HeaderConverter, SimpleHeaderConverter, StringConverter};

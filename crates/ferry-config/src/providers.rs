@@ -37,8 +37,8 @@
 //! naming the config key, the reference and the reason. Resolved values
 //! never appear in an error.
 
-use super::error::{ConfigLoadError, ProviderError};
-use super::properties::parse_properties;
+use crate::error::{ConfigLoadError, ProviderError};
+use crate::properties::parse_properties;
 use ferry_api::{ConfigError, ConfigErrors, PropertyMap};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};

@@ -26,13 +26,13 @@
 //! surrogate written as `\uD800` becomes U+FFFD, since a Rust string cannot
 //! hold it.
 
-use super::error::PropertiesError;
+use crate::error::PropertiesError;
 use ferry_api::PropertyMap;
 
 /// Parses `.properties` text into a property map, later duplicates winning.
 ///
 /// ```
-/// use ferry_runtime::config::parse_properties;
+/// use ferry_config::parse_properties;
 ///
 /// let props = parse_properties("# worker\nbootstrap.servers = localhost:9092\nplugin.path\n").unwrap();
 /// assert_eq!(props["bootstrap.servers"], "localhost:9092");

@@ -1,15 +1,13 @@
-//! The string forms of Kafka Connect's `Values` class, which
-//! `SimpleHeaderConverter` uses: `convertToString` and (a subset of)
-//! `parseString`.
+//! The string forms of Kafka Connect's `Values` class: `convertToString`
+//! and (a subset of) `parseString`. `SimpleHeaderConverter` and the S3
+//! sink's header files use them, as Kafka's transforms do.
 
 use std::sync::LazyLock;
 
+use super::calendar::{civil_from_days, days_from_civil, MILLIS_PER_DAY};
+use super::java_numbers::{big_decimal_to_string, double_to_string, float_to_string};
+use crate::data::{logical, Decimal, Schema, SchemaRef, Value};
 use base64::Engine as _;
-use ferry_api::data::logical;
-use ferry_api::json::java_text;
-use ferry_api::{Decimal, Schema, SchemaRef, Value};
-
-const MILLIS_PER_DAY: i64 = 24 * 60 * 60 * 1000;
 
 static INT8: LazyLock<SchemaRef> = LazyLock::new(Schema::int8);
 static INT16: LazyLock<SchemaRef> = LazyLock::new(Schema::int16);
@@ -27,7 +25,7 @@ static TIMESTAMP: LazyLock<SchemaRef> = LazyLock::new(|| logical::timestamp().bu
 /// prints them, bytes as base64, Date/Time/Timestamp as ISO-8601 in UTC
 /// (`2024-01-31`, `13:45:00.000Z`, `2024-01-31T13:45:00.000Z`), and
 /// containers as `[1,"a"]`, `{"k":1}` with strings quoted inside them.
-pub(crate) fn convert_to_string(schema: Option<&Schema>, value: &Value) -> String {
+pub fn convert_to_string(schema: Option<&Schema>, value: &Value) -> String {
     let mut out = String::new();
     append(&mut out, schema, value, false);
     out
@@ -64,10 +62,10 @@ fn append(out: &mut String, schema: Option<&Schema>, value: &Value, embedded: bo
         Value::Int64(v) => {
             let _ = write!(out, "{v}");
         }
-        Value::Float32(v) => out.push_str(&java_text::float_to_string(*v)),
-        Value::Float64(v) => out.push_str(&java_text::double_to_string(*v)),
+        Value::Float32(v) => out.push_str(&float_to_string(*v)),
+        Value::Float64(v) => out.push_str(&double_to_string(*v)),
         Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Decimal(d) => out.push_str(&java_text::big_decimal_to_string(d)),
+        Value::Decimal(d) => out.push_str(&big_decimal_to_string(d)),
         Value::String(s) if embedded => {
             out.push('"');
             out.push_str(&s.replace('\\', "\\\\").replace('"', "\\\""));
@@ -128,7 +126,7 @@ fn append(out: &mut String, schema: Option<&Schema>, value: &Value, embedded: bo
 /// Decimal), ISO-8601 dates, times and timestamps as
 /// [`convert_to_string`] writes them; anything else is a STRING. Arrays and
 /// maps (`[1,2]`, `{"a":1}`) stay strings.
-pub(crate) fn parse_string(text: &str) -> (Option<SchemaRef>, Value) {
+pub fn parse_string(text: &str) -> (Option<SchemaRef>, Value) {
     let t = text.trim();
     match t {
         "" => return (Some(STRING.clone()), Value::String(text.to_string())),
@@ -260,47 +258,10 @@ fn format_time(millis: i64) -> String {
     )
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferry_api::{SchemaBuilder, SchemaType, Struct};
-
-    #[test]
-    fn civil_dates_convert_both_ways() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(civil_from_days(10_000), (1997, 5, 19));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        for days in [-800_000, -1, 0, 59, 60, 11_016, 19_782, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
-    }
+    use crate::data::{SchemaBuilder, SchemaType, Struct};
 
     #[test]
     fn values_print_as_kafkas_values_class() {

@@ -14,8 +14,8 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::data::{Schema, SchemaBuilder, SchemaRef, SchemaType};
-use crate::error::{ConnectError, ConnectResult};
+use ferry_api::data::{Schema, SchemaBuilder, SchemaRef, SchemaType};
+use ferry_api::error::{ConnectError, ConnectResult};
 
 use super::config::JsonConverterConfig;
 use super::read::read_value;

@@ -1,7 +1,7 @@
 //! The settings of the JSON converter, as Kafka's `JsonConverterConfig`.
 
-use crate::config::{ConfigDef, ConfigErrors, ConfigKey, ConfigType, Importance, Validator};
-use crate::PropertyMap;
+use ferry_api::config::{ConfigDef, ConfigErrors, ConfigKey, ConfigType, Importance, Validator};
+use ferry_api::PropertyMap;
 
 /// `schemas.enable`: wrap every message in a `{"schema":…,"payload":…}` envelope.
 pub const SCHEMAS_ENABLE_CONFIG: &str = "schemas.enable";

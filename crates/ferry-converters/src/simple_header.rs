@@ -5,7 +5,7 @@ use bytes::Bytes;
 use ferry_api::{ConnectResult, Schema, SchemaRef, Value};
 
 use super::header::HeaderConverter;
-use super::values::{convert_to_string, parse_string};
+use ferry_api::data::text::{convert_to_string, parse_string};
 
 /// Kafka's SimpleHeaderConverter: header values are written as strings and
 /// their type is inferred when read.
