@@ -72,10 +72,22 @@ impl Worker {
     /// Starts `ferry standalone <worker> <connectors...>`, logging to
     /// `dir/worker-<n>.log`.
     pub fn start(dir: &Path, worker: &Path, connectors: &[PathBuf], port: u16) -> Worker {
+        Worker::start_binary(&ferry_bin(), dir, worker, connectors, port)
+    }
+
+    /// [`Worker::start`] with another binary built on the runtime's command
+    /// line (a custom binary with its own connectors).
+    pub fn start_binary(
+        bin: &Path,
+        dir: &Path,
+        worker: &Path,
+        connectors: &[PathBuf],
+        port: u16,
+    ) -> Worker {
         let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
         let log = dir.join(format!("worker-{n}.log"));
         let err = std::fs::File::create(&log).expect("log file");
-        let child = Command::new(ferry_bin())
+        let child = Command::new(bin)
             .arg("standalone")
             .arg(worker)
             .args(connectors)
