@@ -27,7 +27,7 @@ use crate::bail;
 use crate::env::{Stack, PG_DB, PG_PASSWORD, PG_USER};
 use crate::error::{Context, Result};
 use crate::psql::Psql;
-use crate::{http, stack, workspace};
+use crate::{http, kafka, stack, workspace};
 
 const DEFAULT_ROWS: u64 = 1_000_000;
 const TX_ROWS: u64 = 1_000;
@@ -510,12 +510,6 @@ impl Bench {
         if counter.count > target {
             println!("    note: {} events more than rows", counter.count - target);
         }
-        counter.delete_topic();
-        TopicCounter::new(
-            stack.kafka_port,
-            &format!("__debezium-heartbeat.{}", self.prefix),
-        )
-        .delete_topic();
         let _ = std::fs::remove_dir_all(&dir);
         Ok(Figures {
             snapshot,
@@ -537,7 +531,7 @@ impl Bench {
             self.topic(),
             format!("__debezium-heartbeat.{}", self.prefix),
         ] {
-            TopicCounter::new(self.kafka_port, &topic).delete_topic();
+            let _ = kafka::delete_topic(self.kafka_port, &topic);
         }
         self.psql.drop_slot_and_publication(&self.slot);
         let _ = self

@@ -30,11 +30,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::ferry_process::{
     cpu_seconds, cpu_seconds_of, free_port, vm_hwm_kib, write_properties, Worker,
 };
-use super::topic_counter::TopicCounter;
 use crate::bail;
 use crate::env::Stack;
 use crate::error::{Context, Result};
-use crate::{stack, workspace};
+use crate::{kafka, stack, workspace};
 
 const DEFAULT_RECORDS: u64 = 1_000_000;
 /// Objects per Kafka partition in cases a and b.
@@ -273,7 +272,7 @@ impl Tools {
         let server_before = s3_server_cpu();
         let result = self.run_sink(case, records, &topic, &topics_dir, &prefix);
         let s3_server_cpu_sink = s3_server_cpu() - server_before;
-        TopicCounter::new(self.stack.kafka_port, &topic).delete_topic();
+        let _ = kafka::delete_topic(self.stack.kafka_port, &topic);
         let (ferry, objects, object_bytes) = match result {
             Ok(r) => r,
             Err(e) => {
