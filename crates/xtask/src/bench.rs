@@ -2,6 +2,7 @@
 //! one module per benchmark under `bench/`, dispatched by name.
 
 mod ferry_process;
+mod flags;
 mod postgres_cdc;
 mod s3_sink;
 mod topic_counter;

@@ -22,6 +22,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::ferry_process::{free_port, proc_cpu, vm_hwm_kib, write_properties, Worker};
+use super::flags;
 use super::topic_counter::TopicCounter;
 use crate::bail;
 use crate::env::{Stack, PG_DB, PG_PASSWORD, PG_USER};
@@ -49,16 +50,10 @@ fn parse_args(args: &[String]) -> Result<Args> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--rows" => {
-                let v = it.next().context("--rows needs a number")?;
-                out.rows = v
-                    .replace('_', "")
-                    .parse()
-                    .with_context(|| format!("--rows {v}"))?;
-            }
+            "--rows" => out.rows = flags::count(&mut it, "--rows")?,
             "--no-schemas" => out.schemas = false,
             "--producer" => {
-                let v = it.next().context("--producer needs key=value")?;
+                let v = flags::value(&mut it, "--producer", "key=value")?;
                 let (k, v) = v
                     .split_once('=')
                     .with_context(|| format!("--producer {v}: expected key=value"))?;

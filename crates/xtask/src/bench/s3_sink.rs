@@ -30,6 +30,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::ferry_process::{
     cpu_seconds, cpu_seconds_of, free_port, vm_hwm_kib, write_properties, Worker,
 };
+use super::flags;
 use crate::bail;
 use crate::env::Stack;
 use crate::error::{Context, Result};
@@ -100,15 +101,9 @@ fn parse_args(args: &[String]) -> Result<Args> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--records" => {
-                let v = it.next().context("--records needs a number")?;
-                out.records = v
-                    .replace('_', "")
-                    .parse()
-                    .with_context(|| format!("--records {v}"))?;
-            }
+            "--records" => out.records = flags::count(&mut it, "--records")?,
             "--case" => {
-                let v = it.next().context("--case needs a, b or c")?;
+                let v = flags::value(&mut it, "--case", "a, b or c")?;
                 match CASES.iter().find(|c| v.len() == 1 && v.starts_with(c.id)) {
                     Some(c) => out.cases.push(*c),
                     None => bail!("unknown case {v:?}; {USAGE}"),
