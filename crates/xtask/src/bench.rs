@@ -17,12 +17,12 @@ type Run = fn(&[String]) -> Result<()>;
 const BENCHES: &[(&str, &str, Run)] = &[
     (
         "postgres-cdc",
-        "PostgreSQL CDC snapshot and streaming throughput, start-up time, peak RSS [--rows N] [--no-schemas]",
+        "PostgreSQL CDC snapshot and streaming throughput, start-up time, peak RSS [--rows N] [--no-schemas] [--producer key=value]...",
         postgres_cdc::main,
     ),
     (
         "s3-sink",
-        "S3 sink records/s, MB/s, CPU s/GB, peak RSS vs a plain rdkafka consumer [--records N] [--case a|b|c]",
+        "S3 sink records/s, MB/s, CPU s/GB, peak RSS vs a plain rdkafka consumer [--records N] [--case a|b|c]...",
         s3_sink::main,
     ),
 ];
