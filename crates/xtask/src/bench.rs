@@ -7,8 +7,12 @@ mod postgres_cdc;
 mod s3_sink;
 mod topic_counter;
 
+use std::path::PathBuf;
+
 use crate::bail;
+use crate::env::Stack;
 use crate::error::Result;
+use crate::{stack, workspace};
 
 /// A benchmark's entry point (its arguments after the name).
 type Run = fn(&[String]) -> Result<()>;
@@ -47,4 +51,16 @@ pub fn main(args: &[String]) -> Result<()> {
         Some((_, _, run)) => run(rest),
         None => bail!("unknown benchmark {name:?}; benchmarks:\n{}", list()),
     }
+}
+
+/// Brings the stack up and runs `cargo build --release <targets>`;
+/// returns the stack and the directory holding the release binaries.
+fn prepare(targets: &[&str]) -> Result<(Stack, PathBuf)> {
+    let stack = Stack::from_env()?;
+    println!("==> stack up");
+    stack::up(&stack)?;
+    let mut args = vec!["build", "--release"];
+    args.extend_from_slice(targets);
+    workspace::run_step("build (release)", &mut workspace::cargo(&args)?, None)?;
+    Ok((stack, workspace::target_dir()?.join("release")))
 }

@@ -28,7 +28,7 @@ use crate::bail;
 use crate::env::{Stack, PG_DB, PG_PASSWORD, PG_USER};
 use crate::error::{Context, Result};
 use crate::psql::Psql;
-use crate::{http, kafka, stack, workspace};
+use crate::{http, kafka};
 
 const DEFAULT_ROWS: u64 = 1_000_000;
 const TX_ROWS: u64 = 1_000;
@@ -71,15 +71,8 @@ fn parse_args(args: &[String]) -> Result<Args> {
 /// Runs the benchmark and prints the table.
 pub fn main(args: &[String]) -> Result<()> {
     let args = parse_args(args)?;
-    let stack = Stack::from_env()?;
-    println!("==> stack up");
-    stack::up(&stack)?;
-    workspace::run_step(
-        "build (release)",
-        &mut workspace::cargo(&["build", "--release", "-p", "ferry", "--bin", "ferry"])?,
-        None,
-    )?;
-    let ferry = workspace::target_dir()?.join("release/ferry");
+    let (stack, release) = super::prepare(&["-p", "ferry", "--bin", "ferry"])?;
+    let ferry = release.join("ferry");
     let run = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let bench = Bench {
         psql: Psql {

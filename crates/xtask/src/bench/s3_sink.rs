@@ -34,7 +34,7 @@ use super::flags;
 use crate::bail;
 use crate::env::Stack;
 use crate::error::{Context, Result};
-use crate::{kafka, stack, workspace};
+use crate::kafka;
 
 const DEFAULT_RECORDS: u64 = 1_000_000;
 /// Objects per Kafka partition in cases a and b.
@@ -161,15 +161,7 @@ fn s3_server_cpu() -> f64 {
 /// Runs the benchmark and prints the table.
 pub fn main(args: &[String]) -> Result<()> {
     let args = parse_args(args)?;
-    let stack = Stack::from_env()?;
-    println!("==> stack up");
-    stack::up(&stack)?;
-    workspace::run_step(
-        "build (release)",
-        &mut workspace::cargo(&["build", "--release", "-p", "ferry", "-p", "ferry-bench"])?,
-        None,
-    )?;
-    let release = workspace::target_dir()?.join("release");
+    let (stack, release) = super::prepare(&["-p", "ferry", "-p", "ferry-bench"])?;
     let tools = Tools {
         ferry: release.join("ferry"),
         bench: release.join("ferry-bench"),
