@@ -31,6 +31,18 @@ fn append_lines(path: &Path, range: std::ops::Range<usize>) {
     f.write_all(buf.as_bytes()).unwrap();
 }
 
+/// SIGTERM; the worker must exit successfully within 30 s.
+fn stop_cleanly(worker: &mut Worker) {
+    let exit = worker
+        .terminate(Duration::from_secs(30))
+        .expect("worker stops on SIGTERM");
+    assert!(
+        exit.success(),
+        "worker exited with {exit:?}\n{}",
+        worker.log_text()
+    );
+}
+
 struct Pipeline {
     dir: tempfile::TempDir,
     topic: String,
@@ -170,14 +182,7 @@ fn file_source_to_file_sink_moves_every_line_in_partition_order() {
         "{metrics}"
     );
 
-    let exit = worker
-        .terminate(Duration::from_secs(30))
-        .expect("worker stops on SIGTERM");
-    assert!(
-        exit.success(),
-        "worker exited with {exit:?}\n{}",
-        worker.log_text()
-    );
+    stop_cleanly(&mut worker);
 
     let output = read_lines(&p.output);
     assert_eq!(output.len(), LINES, "a clean run writes each line once");
@@ -236,14 +241,7 @@ fn kill_9_in_the_middle_loses_nothing_and_resumes_from_stored_offsets() {
             (present.len() >= LINES).then_some(())
         },
     );
-    let exit = worker
-        .terminate(Duration::from_secs(30))
-        .expect("worker stops on SIGTERM");
-    assert!(
-        exit.success(),
-        "worker exited with {exit:?}\n{}",
-        worker.log_text()
-    );
+    stop_cleanly(&mut worker);
 
     let output = read_lines(&p.output);
     let topic = p.topic_by_partition(usize::MAX);
@@ -305,6 +303,5 @@ fn source_creates_its_topic_from_topic_creation_settings() {
         "{}",
         worker.log_text()
     );
-    let exit = worker.terminate(Duration::from_secs(30)).expect("stops");
-    assert!(exit.success());
+    stop_cleanly(&mut worker);
 }

@@ -111,10 +111,7 @@ fn kill9_three_times_while_writing_loses_nothing() {
         port,
         &[("ferry.task.restart.backoff.initial.ms", "200")],
     );
-    let mut settings = f.settings();
-    settings.push(("value.converter.schemas.enable".into(), "false".into()));
-    settings.push(("key.converter.schemas.enable".into(), "false".into()));
-    let conn = connector_properties_owned(dir.path(), "pg-crash", &settings);
+    let conn = connector_properties_owned(dir.path(), "pg-crash", &f.schemaless_settings());
 
     let mut rng = Rng::seeded();
     let writer_rng = Rng(rng.next() | 1);

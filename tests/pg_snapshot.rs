@@ -28,10 +28,7 @@ fn snapshot_with_concurrent_inserts_has_every_row_exactly_once() {
     let dir = test_dir();
     let port = Worker::port();
     let worker = worker_properties(dir.path(), port, &[]);
-    let mut settings = f.settings();
-    settings.push(("value.converter.schemas.enable".into(), "false".into()));
-    settings.push(("key.converter.schemas.enable".into(), "false".into()));
-    let conn = connector_properties_owned(dir.path(), "pg-snapshot", &settings);
+    let conn = connector_properties_owned(dir.path(), "pg-snapshot", &f.schemaless_settings());
 
     // Inserts in small transactions from before the worker starts until
     // the snapshot has been read back.

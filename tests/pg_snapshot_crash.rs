@@ -47,10 +47,8 @@ fn snapshot_killed_midway_is_taken_again_from_scratch() {
     let dir = test_dir();
     let port = Worker::port();
     let worker = worker_properties(dir.path(), port, &[]);
-    let mut settings = f.settings();
-    settings.push(("value.converter.schemas.enable".into(), "false".into()));
-    settings.push(("key.converter.schemas.enable".into(), "false".into()));
-    let conn = connector_properties_owned(dir.path(), "pg-snapshot-crash", &settings);
+    let conn =
+        connector_properties_owned(dir.path(), "pg-snapshot-crash", &f.schemaless_settings());
 
     let mut w = Worker::start(dir.path(), &worker, std::slice::from_ref(&conn), port);
     let tail = TopicTail::new(&topic);

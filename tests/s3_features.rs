@@ -4,122 +4,15 @@
 //! (idle partitions), key and header sidecar objects,
 //! `behavior.on.null.values`, `topics.regex`.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ferry_tests::kafka::{committed_offsets, create_topic};
 use ferry_tests::s3;
-use ferry_tests::worker::{worker_properties, write_properties, Worker};
-use ferry_tests::{bootstrap, http_get, test_dir, unique, wait_for};
+use ferry_tests::s3_sink::{serial, Sink, JSON_WITH_SCHEMA};
+use ferry_tests::{bootstrap, unique};
 use rdkafka::config::ClientConfig;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-
-/// One S3 sink connector on its own worker.
-struct Sink {
-    dir: tempfile::TempDir,
-    name: String,
-    topics_dir: String,
-    worker_file: PathBuf,
-    connector: PathBuf,
-    port: u16,
-}
-
-impl Sink {
-    /// `subscription` is `("topics", …)` or `("topics.regex", …)`.
-    fn new(subscription: (&str, &str), props: &[(&str, &str)]) -> Sink {
-        let dir = test_dir();
-        let name = unique("s3feat");
-        let topics_dir = unique("feat");
-        let port = Worker::port();
-        let worker_file = worker_properties(dir.path(), port, &[]);
-        let connector = dir.path().join("s3.properties");
-        let (endpoint, bucket) = (s3::endpoint(), s3::bucket());
-        let mut pairs: Vec<(&str, &str)> = vec![
-            ("name", &name),
-            ("connector.class", "io.confluent.connect.s3.S3SinkConnector"),
-            subscription,
-            ("tasks.max", "1"),
-            ("s3.bucket.name", &bucket),
-            ("store.url", &endpoint),
-            ("s3.region", "us-east-1"),
-            ("topics.dir", &topics_dir),
-            ("ferry.task.restart.on.failure", "false"),
-        ];
-        pairs.extend_from_slice(props);
-        write_properties(&connector, &pairs);
-        Sink {
-            dir,
-            name,
-            topics_dir,
-            worker_file,
-            connector,
-            port,
-        }
-    }
-
-    fn start(&self) -> Worker {
-        Worker::start(
-            self.dir.path(),
-            &self.worker_file,
-            std::slice::from_ref(&self.connector),
-            self.port,
-        )
-    }
-
-    /// Data objects (not the `_ferry` state), relative to `topics.dir`.
-    fn objects(&self) -> Vec<String> {
-        let prefix = format!("{}/", self.topics_dir);
-        s3::list(&prefix)
-            .into_iter()
-            .filter(|k| !k.contains("/_ferry/"))
-            .map(|k| k[prefix.len()..].to_string())
-            .collect()
-    }
-
-    fn wait_objects(&self, n: usize, secs: u64) -> Vec<String> {
-        wait_for(&format!("{n} objects"), Duration::from_secs(secs), || {
-            let o = self.objects();
-            (o.len() >= n).then_some(o)
-        })
-    }
-
-    fn wait_committed(&self, topic: &str, offset: i64, secs: u64) {
-        let group = format!("connect-{}", self.name);
-        wait_for(
-            &format!("offset {offset} committed"),
-            Duration::from_secs(secs),
-            || (committed_offsets(&group, topic, 1).get(&0) == Some(&offset)).then_some(()),
-        );
-    }
-
-    fn get(&self, rel: &str) -> String {
-        String::from_utf8(s3::get(&format!("{}/{rel}", self.topics_dir))).expect("utf-8")
-    }
-
-    /// Downloads every data object; returns the local root.
-    fn download(&self) -> String {
-        let local = self.dir.path().join("lake");
-        s3::download(&format!("{}/", self.topics_dir), &local);
-        local.to_str().expect("path").to_string()
-    }
-
-    /// The task's trace once it FAILED.
-    fn wait_failed(&self, secs: u64) -> String {
-        let path = format!("/connectors/{}/tasks/0/status", self.name);
-        wait_for("the task to fail", Duration::from_secs(secs), || {
-            let (_, body) = http_get(self.port, &path)?;
-            let v: serde_json::Value = serde_json::from_str(&body).ok()?;
-            (v["state"] == "FAILED").then(|| v["trace"].as_str().unwrap_or_default().to_string())
-        })
-    }
-}
-
-/// The sink tests run one at a time (see tests/s3_sink.rs).
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// A record to produce: everything optional.
 #[derive(Default, Clone)]
@@ -178,14 +71,6 @@ fn json_lines(values: &[&str]) -> String {
     values.iter().map(|v| format!("\"{v}\"\n")).collect()
 }
 
-const JSON_WITH_SCHEMA: &[(&str, &str)] = &[
-    (
-        "value.converter",
-        "org.apache.kafka.connect.json.JsonConverter",
-    ),
-    ("value.converter.schemas.enable", "true"),
-];
-
 /// A `com.example.User` value: version 1 has `id`, `name`; version 2 adds
 /// an optional `email`.
 fn user(version: i32, id: i32) -> String {
@@ -233,17 +118,11 @@ fn backward_compatibility_projects_older_records_into_the_newer_file() {
             format!("{topic}/partition=0/{topic}+0+0000000003.avro"),
         ]
     );
-    let root = sink.download();
-    let out = s3::python(&format!(
-        r#"
-import fastavro, glob
-for f in sorted(glob.glob("{root}/**/*.avro", recursive=True)):
-    with open(f, "rb") as fh:
-        r = fastavro.reader(fh)
-        s = r.writer_schema
-        print(s["name"], s.get("connect.version"), [x["name"] for x in s["fields"]], [(x["id"], x.get("email")) for x in r])
-"#
-    ));
+    let out = sink.read_avro(
+        "**/*.avro",
+        r#"s = r.writer_schema
+print(s["name"], s.get("connect.version"), [x["name"] for x in s["fields"]], [(x["id"], x.get("email")) for x in r])"#,
+    );
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines,
@@ -439,16 +318,7 @@ fn key_and_header_sidecars_match_each_data_file() {
         lines[0],
         r#"{"headers":[{"key":"trace","value":"t4"},{"key":"n","value":"4"}]}"#
     );
-    let root = sink.download();
-    let out = s3::python(&format!(
-        r#"
-import fastavro, glob
-for f in sorted(glob.glob("{root}/**/*.keys.avro", recursive=True)):
-    with open(f, "rb") as fh:
-        r = fastavro.reader(fh)
-        print(r.writer_schema, [x for x in r])
-"#
-    ));
+    let out = sink.read_avro("**/*.keys.avro", "print(r.writer_schema, [x for x in r])");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines,

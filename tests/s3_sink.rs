@@ -3,106 +3,37 @@
 //! JSON), and exactly-once output across `kill -9`s.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferry_tests::kafka::{committed_offsets, create_topic, produce};
+use ferry_tests::kafka::{create_topic, produce};
 use ferry_tests::s3;
-use ferry_tests::worker::{worker_properties, write_properties, Worker};
-use ferry_tests::{http_get, test_dir, unique, wait_for};
+use ferry_tests::s3_sink::{serial, Sink, JSON_SCHEMALESS, JSON_WITH_SCHEMA};
+use ferry_tests::worker::Worker;
+use ferry_tests::{unique, wait_for};
 
-struct Sink {
-    dir: tempfile::TempDir,
-    name: String,
-    topic: String,
-    topics_dir: String,
-    worker_file: PathBuf,
-    connector: PathBuf,
-    port: u16,
+/// A sink of a new topic `s3in-…` with `partitions` partitions, and that
+/// topic.
+fn sink_on_new_topic(partitions: i32, props: &[(&str, &str)]) -> (Sink, String) {
+    let topic = unique("s3in");
+    create_topic(&topic, partitions);
+    (Sink::new(("topics", &topic), props), topic)
 }
 
-impl Sink {
-    fn new(partitions: i32, props: &[(&str, &str)]) -> Sink {
-        let dir = test_dir();
-        let topic = unique("s3in");
-        create_topic(&topic, partitions);
-        let name = unique("s3sink");
-        let topics_dir = unique("e2e");
-        let port = Worker::port();
-        let worker_file = worker_properties(dir.path(), port, &[]);
-        let connector = dir.path().join("s3.properties");
-        let endpoint = s3::endpoint();
-        let bucket = s3::bucket();
-        let mut pairs: Vec<(&str, &str)> = vec![
-            ("name", &name),
-            ("connector.class", "io.confluent.connect.s3.S3SinkConnector"),
-            ("topics", &topic),
-            ("tasks.max", "1"),
-            ("s3.bucket.name", &bucket),
-            ("store.url", &endpoint),
-            ("s3.region", "us-east-1"),
-            ("topics.dir", &topics_dir),
-            ("ferry.task.restart.on.failure", "false"),
-        ];
-        pairs.extend_from_slice(props);
-        write_properties(&connector, &pairs);
-        Sink {
-            dir,
-            name,
-            topic,
-            topics_dir,
-            worker_file,
-            connector,
-            port,
-        }
-    }
-
-    fn start(&self) -> Worker {
-        Worker::start(
-            self.dir.path(),
-            &self.worker_file,
-            std::slice::from_ref(&self.connector),
-            self.port,
-        )
-    }
-
-    /// Data objects (not the `_ferry` state).
-    fn objects(&self) -> Vec<String> {
-        s3::list(&format!("{}/", self.topics_dir))
-            .into_iter()
-            .filter(|k| !k.contains("/_ferry/"))
-            .collect()
-    }
-
-    fn wait_objects(&self, n: usize, secs: u64) -> Vec<String> {
-        wait_for(&format!("{n} objects"), Duration::from_secs(secs), || {
-            let o = self.objects();
-            (o.len() >= n).then_some(o)
-        })
-    }
-
-    fn committed(&self, partitions: i32) -> std::collections::BTreeMap<i32, i64> {
-        committed_offsets(&format!("connect-{}", self.name), &self.topic, partitions)
-    }
+/// Produces `values` to partition 0 of `topic`, starts the worker and
+/// waits up to 90 s for `n` objects; returns the worker and the objects.
+fn produce_and_wait_objects(
+    sink: &Sink,
+    topic: &str,
+    values: &[String],
+    n: usize,
+) -> (Worker, Vec<String>) {
+    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+    produce(topic, 0, &refs);
+    let worker = sink.start();
+    (worker, sink.wait_objects(n, 90))
 }
-
-/// The S3 tests run one at a time: run together on a 2-core machine, the
-/// crash tests' restarted workers did not get their partitions back from
-/// the test broker within minutes.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-const JSON_SCHEMALESS: &[(&str, &str)] = &[
-    (
-        "value.converter",
-        "org.apache.kafka.connect.json.JsonConverter",
-    ),
-    ("value.converter.schemas.enable", "false"),
-];
 
 #[test]
 fn json_default_partitioner_writes_confluent_keys_and_lines() {
@@ -115,26 +46,24 @@ fn json_default_partitioner_writes_confluent_keys_and_lines() {
         ("flush.size", "3"),
     ];
     props.extend_from_slice(JSON_SCHEMALESS);
-    let sink = Sink::new(2, &props);
+    let (sink, topic) = sink_on_new_topic(2, &props);
     let values: Vec<String> = (0..10)
         .map(|i| format!(r#"{{"id":{i},"name":"n{i}","nested":{{"a":[1,2.5,null]}}}}"#))
         .collect();
-    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
-    produce(&sink.topic, 0, &refs);
-    produce(&sink.topic, 1, &refs[..4]);
-    let _worker = sink.start();
-    let objects = sink.wait_objects(4, 90);
-    let (d, t) = (&sink.topics_dir, &sink.topic);
+    let refs: Vec<&[u8]> = values[..4].iter().map(|v| v.as_bytes()).collect();
+    produce(&topic, 1, &refs);
+    let (_worker, objects) = produce_and_wait_objects(&sink, &topic, &values, 4);
+    let t = &topic;
     assert_eq!(
         objects,
         vec![
-            format!("{d}/{t}/partition=0/{t}+0+0000000000.json"),
-            format!("{d}/{t}/partition=0/{t}+0+0000000003.json"),
-            format!("{d}/{t}/partition=0/{t}+0+0000000006.json"),
-            format!("{d}/{t}/partition=1/{t}+1+0000000000.json"),
+            format!("{t}/partition=0/{t}+0+0000000000.json"),
+            format!("{t}/partition=0/{t}+0+0000000003.json"),
+            format!("{t}/partition=0/{t}+0+0000000006.json"),
+            format!("{t}/partition=1/{t}+1+0000000000.json"),
         ]
     );
-    let text = String::from_utf8(s3::get(&objects[1])).unwrap();
+    let text = sink.get(&objects[1]);
     assert_eq!(
         text,
         format!("{}\n{}\n{}\n", values[3], values[4], values[5])
@@ -142,7 +71,7 @@ fn json_default_partitioner_writes_confluent_keys_and_lines() {
     // Offsets are committed for what is in S3 only: record 9 of partition
     // 0 and record 3 of partition 1 wait in open files.
     let committed = wait_for("commits", Duration::from_secs(30), || {
-        let c = sink.committed(2);
+        let c = sink.committed(&topic, 2);
         (c.get(&0) == Some(&9) && c.get(&1) == Some(&3)).then_some(c)
     });
     assert_eq!(committed.len(), 2);
@@ -153,14 +82,6 @@ fn order_envelope(id: i64, region: &str, amount: f64, ts: i64) -> String {
         r#"{{"schema":{{"type":"struct","name":"com.example.Order","optional":false,"fields":[{{"field":"id","type":"int64"}},{{"field":"region","type":"string"}},{{"field":"amount","type":"double"}},{{"field":"note","type":"string","optional":true}},{{"field":"ts","type":"int64","name":"org.apache.kafka.connect.data.Timestamp","version":1}}]}},"payload":{{"id":{id},"region":"{region}","amount":{amount},"note":null,"ts":{ts}}}}}"#
     )
 }
-
-const JSON_WITH_SCHEMA: &[(&str, &str)] = &[
-    (
-        "value.converter",
-        "org.apache.kafka.connect.json.JsonConverter",
-    ),
-    ("value.converter.schemas.enable", "true"),
-];
 
 #[test]
 fn parquet_with_field_partitioner_reads_back_with_pyarrow_and_duckdb() {
@@ -178,7 +99,7 @@ fn parquet_with_field_partitioner_reads_back_with_pyarrow_and_duckdb() {
         ("flush.size", "10"),
     ];
     props.extend_from_slice(JSON_WITH_SCHEMA);
-    let sink = Sink::new(1, &props);
+    let (sink, topic) = sink_on_new_topic(1, &props);
     let values: Vec<String> = (0..20)
         .map(|i| {
             order_envelope(
@@ -189,23 +110,18 @@ fn parquet_with_field_partitioner_reads_back_with_pyarrow_and_duckdb() {
             )
         })
         .collect();
-    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
-    produce(&sink.topic, 0, &refs);
-    let _worker = sink.start();
-    let objects = sink.wait_objects(4, 90);
-    let (d, t) = (&sink.topics_dir, &sink.topic);
+    let (_worker, objects) = produce_and_wait_objects(&sink, &topic, &values, 4);
+    let t = &topic;
     assert_eq!(
         objects,
         vec![
-            format!("{d}/{t}/region=eu/{t}+0+0000000000.snappy.parquet"),
-            format!("{d}/{t}/region=eu/{t}+0+0000000010.snappy.parquet"),
-            format!("{d}/{t}/region=us/{t}+0+0000000001.snappy.parquet"),
-            format!("{d}/{t}/region=us/{t}+0+0000000011.snappy.parquet"),
+            format!("{t}/region=eu/{t}+0+0000000000.snappy.parquet"),
+            format!("{t}/region=eu/{t}+0+0000000010.snappy.parquet"),
+            format!("{t}/region=us/{t}+0+0000000001.snappy.parquet"),
+            format!("{t}/region=us/{t}+0+0000000011.snappy.parquet"),
         ]
     );
-    let local = sink.dir.path().join("lake");
-    s3::download(&format!("{d}/"), &local);
-    let root = local.to_str().unwrap();
+    let root = sink.download();
     let out = s3::python(&format!(
         r#"
 import pyarrow.parquet as pq
@@ -242,35 +158,24 @@ fn avro_with_daily_partitioner_reads_back_with_fastavro() {
         ("flush.size", "4"),
     ];
     props.extend_from_slice(JSON_WITH_SCHEMA);
-    let sink = Sink::new(1, &props);
+    let (sink, topic) = sink_on_new_topic(1, &props);
     let day = 86_400_000;
     let values: Vec<String> = (0..4)
         .map(|i| order_envelope(i, "eu", 0.5, 1_714_571_100_000 + (i / 2) * day))
         .collect();
-    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
-    produce(&sink.topic, 0, &refs);
-    let _worker = sink.start();
-    let objects = sink.wait_objects(2, 90);
-    let (d, t) = (&sink.topics_dir, &sink.topic);
+    let (_worker, objects) = produce_and_wait_objects(&sink, &topic, &values, 2);
+    let t = &topic;
     assert_eq!(
         objects,
         vec![
-            format!("{d}/{t}/year=2024/month=05/day=01/{t}+0+0000000000.avro"),
-            format!("{d}/{t}/year=2024/month=05/day=02/{t}+0+0000000002.avro"),
+            format!("{t}/year=2024/month=05/day=01/{t}+0+0000000000.avro"),
+            format!("{t}/year=2024/month=05/day=02/{t}+0+0000000002.avro"),
         ]
     );
-    let local = sink.dir.path().join("avro");
-    s3::download(&format!("{d}/"), &local);
-    let root = local.to_str().unwrap();
-    let out = s3::python(&format!(
-        r#"
-import fastavro, glob
-for f in sorted(glob.glob("{root}/**/*.avro", recursive=True)):
-    with open(f, "rb") as fh:
-        r = fastavro.reader(fh)
-        print(r.codec, r.writer_schema["name"], [(x["id"], x["region"], x["note"], x["ts"].year) for x in r])
-"#
-    ));
+    let out = sink.read_avro(
+        "**/*.avro",
+        r#"print(r.codec, r.writer_schema["name"], [(x["id"], x["region"], x["note"], x["ts"].year) for x in r])"#,
+    );
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines[0], "deflate com.example.Order [(0, 'eu', None, 2024), (1, 'eu', None, 2024)]",
@@ -284,23 +189,17 @@ fn schemaless_record_into_parquet_fails_the_task_naming_it_and_commits_nothing()
     let _serial = serial();
     let mut props = vec![("format.class", "ParquetFormat"), ("flush.size", "1")];
     props.extend_from_slice(JSON_SCHEMALESS);
-    let sink = Sink::new(1, &props);
-    produce(&sink.topic, 0, &[br#"{"a":1}"#, br#"{"a":2}"#]);
-    let port = sink.port;
+    let (sink, topic) = sink_on_new_topic(1, &props);
+    produce(&topic, 0, &[br#"{"a":1}"#, br#"{"a":2}"#]);
     let _worker = sink.start();
-    let name = sink.name.clone();
-    let trace = wait_for("the task to fail", Duration::from_secs(90), || {
-        let (_, body) = http_get(port, &format!("/connectors/{name}/tasks/0/status"))?;
-        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
-        (v["state"] == "FAILED").then(|| v["trace"].as_str().unwrap_or_default().to_string())
-    });
-    assert!(trace.contains(&format!("{}-0@0", sink.topic)), "{trace}");
+    let trace = sink.wait_failed(90);
+    assert!(trace.contains(&format!("{topic}-0@0")), "{trace}");
     assert!(
         trace.contains("ParquetFormat needs STRUCT records with a schema"),
         "{trace}"
     );
     std::thread::sleep(Duration::from_secs(2));
-    assert!(sink.committed(1).is_empty(), "nothing committed");
+    assert!(sink.committed(&topic, 1).is_empty(), "nothing committed");
     assert!(sink.objects().is_empty(), "no object written");
 }
 
@@ -324,7 +223,7 @@ fn crash_test(props: &[(&str, &str)]) {
         ),
     ];
     all.extend_from_slice(props);
-    let sink = Sink::new(partitions, &all);
+    let (sink, topic) = sink_on_new_topic(partitions, &all);
     let per_partition = n / partitions as usize;
     let slice = per_partition / rounds;
     let mut expected = HashMap::new();
@@ -370,8 +269,8 @@ fn crash_test(props: &[(&str, &str)]) {
     let mut mid_flight = 0;
     for round in 0..rounds {
         let mut w = sink.start();
-        let (topic, counter) = (sink.topic.clone(), produced.clone());
-        let producer = std::thread::spawn(move || produce_slice(topic, round, counter));
+        let (producer_topic, counter) = (topic.clone(), produced.clone());
+        let producer = std::thread::spawn(move || produce_slice(producer_topic, round, counter));
         // Killed only once it owns partitions: tansu never expires a group
         // member killed while joining, and its partitions would stay
         // assigned to the dead member (a real broker expires it after
@@ -383,7 +282,7 @@ fn crash_test(props: &[(&str, &str)]) {
         std::thread::sleep(Duration::from_millis(ms));
         let produced_at_kill = produced.load(Ordering::SeqCst);
         w.kill9();
-        let committed: i64 = sink.committed(partitions).values().sum();
+        let committed: i64 = sink.committed(&topic, partitions).values().sum();
         eprintln!("kill -9 #{round} {ms} ms after assignment: {produced_at_kill} produced, {committed} committed");
         if (committed as usize) < produced_at_kill {
             mid_flight += 1;
@@ -398,22 +297,17 @@ fn crash_test(props: &[(&str, &str)]) {
     let count_lines = || -> usize {
         sink.objects()
             .iter()
-            .map(|k| {
-                s3::get(k)
-                    .split(|b| *b == b'\n')
-                    .filter(|l| !l.is_empty())
-                    .count()
-            })
+            .map(|k| sink.get(k).split('\n').filter(|l| !l.is_empty()).count())
             .sum()
     };
     wait_for("every record in S3", Duration::from_secs(420), || {
-        let c = sink.committed(partitions);
+        let c = sink.committed(&topic, partitions);
         (c.values().sum::<i64>() as usize >= n).then_some(())
     });
     let mut dups = Vec::new();
     for k in sink.objects() {
-        for line in s3::get(&k).split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            let v = String::from_utf8_lossy(line).into_owned();
+        for line in sink.get(&k).split('\n').filter(|l| !l.is_empty()) {
+            let v = line.to_string();
             let c = expected
                 .get_mut(&v)
                 .unwrap_or_else(|| panic!("unexpected record {v} in {k}"));

@@ -79,27 +79,34 @@ pub fn produce(topic: &str, partition: i32, values: &[&[u8]]) {
     producer.flush(Duration::from_secs(30)).expect("flush");
 }
 
-fn reader() -> BaseConsumer {
-    ClientConfig::new()
+/// A consumer of its own group (no commits, `fetch.wait.max.ms=10`, and
+/// the `extra` settings) assigned partitions `0..partitions` of `topic`
+/// from the beginning.
+pub fn reader_from_start(topic: &str, partitions: i32, extra: &[(&str, &str)]) -> BaseConsumer {
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", bootstrap())
         .set("group.id", crate::unique("ferry-test-reader"))
         .set("enable.auto.commit", "false")
-        .set("fetch.wait.max.ms", "10")
-        .create()
-        .expect("consumer")
-}
-
-/// Reads every record of `topic` (partitions `0..partitions`) from the
-/// beginning, until `expected` records arrived or nothing new came for
-/// `idle`. Records are in offset order per partition.
-pub fn read_topic(topic: &str, partitions: i32, expected: usize, idle: Duration) -> Vec<Read> {
-    let consumer = reader();
+        .set("fetch.wait.max.ms", "10");
+    for (key, value) in extra {
+        config.set(*key, *value);
+    }
+    let consumer: BaseConsumer = config.create().expect("consumer");
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions {
         tpl.add_partition_offset(topic, p, Offset::Beginning)
             .expect("partition");
     }
     consumer.assign(&tpl).expect("assign");
+    consumer
+}
+
+/// Reads every record of `topic` (partitions `0..partitions`) from the
+/// beginning, until `expected` records arrived or nothing new came for
+/// `idle`. Records are in offset order per partition.
+pub fn read_topic(topic: &str, partitions: i32, expected: usize, idle: Duration) -> Vec<Read> {
+    let consumer = reader_from_start(topic, partitions, &[]);
     let mut out = Vec::new();
     let mut last = Instant::now();
     while out.len() < expected && last.elapsed() < idle {

@@ -1,5 +1,6 @@
 //! Helpers for Ferry's end-to-end tests: the local stack's addresses, a
-//! `ferry` worker process, and Kafka admin/consume helpers.
+//! `ferry` worker process, Kafka admin/consume, PostgreSQL and S3 helpers,
+//! and the S3 sink harness.
 //!
 //! The tests run against the real stack started by `cargo xtask stack up`
 //! (`cargo xtask test` does that and exports the addresses).
@@ -7,6 +8,7 @@
 pub mod kafka;
 pub mod pg;
 pub mod s3;
+pub mod s3_sink;
 pub mod worker;
 
 use std::path::PathBuf;

@@ -116,20 +116,8 @@ pub struct Keyed {
 /// Reads `topic` (one partition) from the beginning until `expected`
 /// records arrived or nothing came for `idle`.
 pub fn read_keyed(topic: &str, expected: usize, idle: std::time::Duration) -> Vec<Keyed> {
-    use rdkafka::config::ClientConfig;
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::{Message, Offset, TopicPartitionList};
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", crate::bootstrap())
-        .set("group.id", crate::unique("ferry-pg-reader"))
-        .set("enable.auto.commit", "false")
-        .set("fetch.wait.max.ms", "10")
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, 0, Offset::Beginning)
-        .expect("partition");
-    consumer.assign(&tpl).expect("assign");
+    use rdkafka::Message;
+    let consumer = crate::kafka::reader_from_start(topic, 1, &[]);
     let mut out = Vec::new();
     let mut last = std::time::Instant::now();
     while out.len() < expected && last.elapsed() < idle {
@@ -192,6 +180,15 @@ impl Fixture {
         .map(|(k, v)| (k.to_string(), v))
         .collect()
     }
+
+    /// [`Fixture::settings`] with schemaless JSON keys and values
+    /// (`key.converter.schemas.enable=false`, the same for values).
+    pub fn schemaless_settings(&self) -> Vec<(String, String)> {
+        let mut settings = self.settings();
+        settings.push(("value.converter.schemas.enable".into(), "false".into()));
+        settings.push(("key.converter.schemas.enable".into(), "false".into()));
+        settings
+    }
 }
 
 impl Drop for Fixture {
@@ -225,21 +222,11 @@ pub struct TopicTail {
 
 impl TopicTail {
     pub fn new(topic: &str) -> TopicTail {
-        use rdkafka::config::ClientConfig;
-        use rdkafka::consumer::Consumer;
-        use rdkafka::{Offset, TopicPartitionList};
-        let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", crate::bootstrap())
-            .set("group.id", crate::unique("ferry-pg-tail"))
-            .set("enable.auto.commit", "false")
-            .set("fetch.wait.max.ms", "10")
-            .set("topic.metadata.refresh.interval.ms", "1000")
-            .create()
-            .expect("consumer");
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(topic, 0, Offset::Beginning)
-            .expect("partition");
-        consumer.assign(&tpl).expect("assign");
+        let consumer = crate::kafka::reader_from_start(
+            topic,
+            1,
+            &[("topic.metadata.refresh.interval.ms", "1000")],
+        );
         TopicTail {
             consumer,
             topic: topic.to_string(),

@@ -2,12 +2,17 @@
 //! one module per benchmark under `bench/`, dispatched by name.
 
 mod ferry_process;
+mod flags;
 mod postgres_cdc;
 mod s3_sink;
 mod topic_counter;
 
+use std::path::PathBuf;
+
 use crate::bail;
+use crate::env::Stack;
 use crate::error::Result;
+use crate::{stack, workspace};
 
 /// A benchmark's entry point (its arguments after the name).
 type Run = fn(&[String]) -> Result<()>;
@@ -16,12 +21,12 @@ type Run = fn(&[String]) -> Result<()>;
 const BENCHES: &[(&str, &str, Run)] = &[
     (
         "postgres-cdc",
-        "PostgreSQL CDC snapshot and streaming throughput, start-up time, peak RSS [--rows N] [--no-schemas]",
+        "PostgreSQL CDC snapshot and streaming throughput, start-up time, peak RSS [--rows N] [--no-schemas] [--producer key=value]...",
         postgres_cdc::main,
     ),
     (
         "s3-sink",
-        "S3 sink records/s, MB/s, CPU s/GB, peak RSS vs a plain rdkafka consumer [--records N] [--case a|b|c]",
+        "S3 sink records/s, MB/s, CPU s/GB, peak RSS vs a plain rdkafka consumer [--records N] [--case a|b|c]...",
         s3_sink::main,
     ),
 ];
@@ -46,4 +51,16 @@ pub fn main(args: &[String]) -> Result<()> {
         Some((_, _, run)) => run(rest),
         None => bail!("unknown benchmark {name:?}; benchmarks:\n{}", list()),
     }
+}
+
+/// Brings the stack up and runs `cargo build --release <targets>`;
+/// returns the stack and the directory holding the release binaries.
+fn prepare(targets: &[&str]) -> Result<(Stack, PathBuf)> {
+    let stack = Stack::from_env()?;
+    println!("==> stack up");
+    stack::up(&stack)?;
+    let mut args = vec!["build", "--release"];
+    args.extend_from_slice(targets);
+    workspace::run_step("build (release)", &mut workspace::cargo(&args)?, None)?;
+    Ok((stack, workspace::target_dir()?.join("release")))
 }

@@ -2,9 +2,13 @@
 //!
 //! ```text
 //! cargo xtask stack up|down|status|env   manage the local Kafka/S3/PostgreSQL stack
-//! cargo xtask test [cargo test args]     fmt, clippy, stack up, build, test
-//! cargo xtask demo                       file → Kafka → file through `ferry standalone`
-//! cargo xtask bench postgres-cdc         PostgreSQL CDC throughput, start-up, RSS
+//! cargo xtask test [cargo test args]     fmt, clippy, stack up, build, test; without args the demo
+//! cargo xtask demo                       PostgreSQL → Kafka → S3 through `ferry standalone`
+//! cargo xtask demo file                  file → Kafka → file through `ferry standalone`
+//! cargo xtask bench postgres-cdc [--rows N] [--no-schemas] [--producer key=value]...
+//!                                        PostgreSQL CDC throughput, start-up, peak RSS
+//! cargo xtask bench s3-sink [--records N] [--case a|b|c]...
+//!                                        S3 sink throughput, CPU, peak RSS vs a plain consumer
 //! ```
 //!
 //! std only, so it compiles in seconds on every CI run.
@@ -30,9 +34,14 @@ commands:
   stack down     stop them
   stack status   show what is running
   stack env      print the variables clients read (eval \"$(cargo xtask stack env)\")
-  test [args]    fmt, clippy, stack up, build, cargo test --workspace [args]
-  demo           run the file -> Kafka -> file demo through `ferry standalone`
-  bench          run the benchmarks
+  test [args]    fmt, clippy, stack up, build, cargo test --workspace [args],
+                 then (without args) the demo
+  demo           run the PostgreSQL -> Kafka -> S3 demo through `ferry standalone`
+  demo file      run the file -> Kafka -> file demo through `ferry standalone`
+  bench postgres-cdc [--rows N] [--no-schemas] [--producer key=value]...
+                 PostgreSQL CDC snapshot and streaming throughput, start-up, peak RSS
+  bench s3-sink [--records N] [--case a|b|c]...
+                 S3 sink records/s, MB/s, CPU s/GB, peak RSS vs a plain rdkafka consumer
 
 environment:
   FERRY_CACHE        cache and state directory (default $HOME/.cache/ferry)

@@ -22,12 +22,13 @@ use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::ferry_process::{free_port, proc_cpu, vm_hwm_kib, write_properties, Worker};
+use super::flags;
 use super::topic_counter::TopicCounter;
 use crate::bail;
 use crate::env::{Stack, PG_DB, PG_PASSWORD, PG_USER};
 use crate::error::{Context, Result};
 use crate::psql::Psql;
-use crate::{http, stack, workspace};
+use crate::{http, kafka};
 
 const DEFAULT_ROWS: u64 = 1_000_000;
 const TX_ROWS: u64 = 1_000;
@@ -49,16 +50,10 @@ fn parse_args(args: &[String]) -> Result<Args> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--rows" => {
-                let v = it.next().context("--rows needs a number")?;
-                out.rows = v
-                    .replace('_', "")
-                    .parse()
-                    .with_context(|| format!("--rows {v}"))?;
-            }
+            "--rows" => out.rows = flags::count(&mut it, "--rows")?,
             "--no-schemas" => out.schemas = false,
             "--producer" => {
-                let v = it.next().context("--producer needs key=value")?;
+                let v = flags::value(&mut it, "--producer", "key=value")?;
                 let (k, v) = v
                     .split_once('=')
                     .with_context(|| format!("--producer {v}: expected key=value"))?;
@@ -76,15 +71,8 @@ fn parse_args(args: &[String]) -> Result<Args> {
 /// Runs the benchmark and prints the table.
 pub fn main(args: &[String]) -> Result<()> {
     let args = parse_args(args)?;
-    let stack = Stack::from_env()?;
-    println!("==> stack up");
-    stack::up(&stack)?;
-    workspace::run_step(
-        "build (release)",
-        &mut workspace::cargo(&["build", "--release", "-p", "ferry", "--bin", "ferry"])?,
-        None,
-    )?;
-    let ferry = workspace::target_dir()?.join("release/ferry");
+    let (stack, release) = super::prepare(&["-p", "ferry", "--bin", "ferry"])?;
+    let ferry = release.join("ferry");
     let run = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let bench = Bench {
         psql: Psql {
@@ -510,12 +498,6 @@ impl Bench {
         if counter.count > target {
             println!("    note: {} events more than rows", counter.count - target);
         }
-        counter.delete_topic();
-        TopicCounter::new(
-            stack.kafka_port,
-            &format!("__debezium-heartbeat.{}", self.prefix),
-        )
-        .delete_topic();
         let _ = std::fs::remove_dir_all(&dir);
         Ok(Figures {
             snapshot,
@@ -537,7 +519,7 @@ impl Bench {
             self.topic(),
             format!("__debezium-heartbeat.{}", self.prefix),
         ] {
-            TopicCounter::new(self.kafka_port, &topic).delete_topic();
+            let _ = kafka::delete_topic(self.kafka_port, &topic);
         }
         self.psql.drop_slot_and_publication(&self.slot);
         let _ = self

@@ -30,11 +30,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::ferry_process::{
     cpu_seconds, cpu_seconds_of, free_port, vm_hwm_kib, write_properties, Worker,
 };
-use super::topic_counter::TopicCounter;
+use super::flags;
 use crate::bail;
 use crate::env::Stack;
 use crate::error::{Context, Result};
-use crate::{stack, workspace};
+use crate::kafka;
 
 const DEFAULT_RECORDS: u64 = 1_000_000;
 /// Objects per Kafka partition in cases a and b.
@@ -101,15 +101,9 @@ fn parse_args(args: &[String]) -> Result<Args> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--records" => {
-                let v = it.next().context("--records needs a number")?;
-                out.records = v
-                    .replace('_', "")
-                    .parse()
-                    .with_context(|| format!("--records {v}"))?;
-            }
+            "--records" => out.records = flags::count(&mut it, "--records")?,
             "--case" => {
-                let v = it.next().context("--case needs a, b or c")?;
+                let v = flags::value(&mut it, "--case", "a, b or c")?;
                 match CASES.iter().find(|c| v.len() == 1 && v.starts_with(c.id)) {
                     Some(c) => out.cases.push(*c),
                     None => bail!("unknown case {v:?}; {USAGE}"),
@@ -167,15 +161,7 @@ fn s3_server_cpu() -> f64 {
 /// Runs the benchmark and prints the table.
 pub fn main(args: &[String]) -> Result<()> {
     let args = parse_args(args)?;
-    let stack = Stack::from_env()?;
-    println!("==> stack up");
-    stack::up(&stack)?;
-    workspace::run_step(
-        "build (release)",
-        &mut workspace::cargo(&["build", "--release", "-p", "ferry", "-p", "ferry-bench"])?,
-        None,
-    )?;
-    let release = workspace::target_dir()?.join("release");
+    let (stack, release) = super::prepare(&["-p", "ferry", "-p", "ferry-bench"])?;
     let tools = Tools {
         ferry: release.join("ferry"),
         bench: release.join("ferry-bench"),
@@ -273,7 +259,7 @@ impl Tools {
         let server_before = s3_server_cpu();
         let result = self.run_sink(case, records, &topic, &topics_dir, &prefix);
         let s3_server_cpu_sink = s3_server_cpu() - server_before;
-        TopicCounter::new(self.stack.kafka_port, &topic).delete_topic();
+        let _ = kafka::delete_topic(self.stack.kafka_port, &topic);
         let (ferry, objects, object_bytes) = match result {
             Ok(r) => r,
             Err(e) => {

@@ -1,16 +1,16 @@
-//! Counts the records of a one-partition topic by fetching it (Fetch v4),
-//! reading only record-batch headers: no Kafka client library, and no
-//! trust in high watermarks (tansu's are wrong).
+//! Counts the records of a one-partition topic by fetching it (Fetch v4)
+//! over xtask's own Kafka client ([`crate::kafka`]), reading only
+//! record-batch headers: no trust in high watermarks (tansu's are wrong).
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use crate::bail;
 use crate::error::Result;
+use crate::kafka::{put_string, Connection, Reader};
 
 const FETCH: i16 = 1;
-const DELETE_TOPICS: i16 = 20;
+/// How long one fetch may take to answer.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 /// Attributes bit of control batches (transaction markers), not records.
 const CONTROL_BATCH: i16 = 0x20;
 const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
@@ -19,7 +19,8 @@ const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
 pub struct TopicCounter {
     port: u16,
     topic: String,
-    stream: Option<TcpStream>,
+    /// Kept open between polls; dropped after a failed fetch.
+    connection: Option<Connection>,
     next_offset: i64,
     /// Consecutive responses that skipped offsets (see `count_batches`).
     gap_retries: u32,
@@ -28,11 +29,12 @@ pub struct TopicCounter {
 }
 
 impl TopicCounter {
+    /// A counter of `topic` on the broker at 127.0.0.1:`port`, at offset 0.
     pub fn new(port: u16, topic: &str) -> TopicCounter {
         TopicCounter {
             port,
             topic: topic.to_string(),
-            stream: None,
+            connection: None,
             next_offset: 0,
             gap_retries: 0,
             count: 0,
@@ -54,10 +56,10 @@ impl TopicCounter {
         body.extend(0i32.to_be_bytes());
         body.extend(self.next_offset.to_be_bytes());
         body.extend((8 * 1024 * 1024i32).to_be_bytes());
-        let response = match self.request(FETCH, 4, &body) {
+        let response = match self.fetch(&body) {
             Ok(r) => r,
             Err(e) => {
-                self.stream = None;
+                self.connection = None;
                 return Err(e);
             }
         };
@@ -115,82 +117,15 @@ impl TopicCounter {
         }
     }
 
-    /// Deletes the topic (frees the broker's memory); errors are ignored.
-    pub fn delete_topic(&mut self) {
-        let mut body = Vec::new();
-        body.extend(1i32.to_be_bytes());
-        put_string(&mut body, &self.topic);
-        body.extend(30_000i32.to_be_bytes());
-        let _ = self.request(DELETE_TOPICS, 1, &body);
-    }
-
-    fn request(&mut self, api_key: i16, version: i16, body: &[u8]) -> Result<Vec<u8>> {
-        if self.stream.is_none() {
-            let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
-            let s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-            s.set_read_timeout(Some(Duration::from_secs(30)))?;
-            s.set_nodelay(true)?;
-            self.stream = Some(s);
-        }
-        let stream = self.stream.as_mut().expect("connected");
-        let mut frame = Vec::with_capacity(body.len() + 32);
-        frame.extend(0i32.to_be_bytes());
-        frame.extend(api_key.to_be_bytes());
-        frame.extend(version.to_be_bytes());
-        frame.extend(7i32.to_be_bytes()); // correlation id
-        put_string(&mut frame, "ferry-bench");
-        frame.extend_from_slice(body);
-        let size = (frame.len() - 4) as i32;
-        frame[..4].copy_from_slice(&size.to_be_bytes());
-        stream.write_all(&frame)?;
-        let mut size = [0u8; 4];
-        stream.read_exact(&mut size)?;
-        let size = i32::from_be_bytes(size);
-        if !(4..=64 * 1024 * 1024).contains(&size) {
-            bail!("implausible Kafka response size {size}");
-        }
-        let mut response = vec![0u8; size as usize];
-        stream.read_exact(&mut response)?;
-        response.drain(..4); // correlation id
-        Ok(response)
-    }
-}
-
-fn put_string(buf: &mut Vec<u8>, s: &str) {
-    buf.extend((s.len() as i16).to_be_bytes());
-    buf.extend_from_slice(s.as_bytes());
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        if self.0.len() < n {
-            bail!("truncated Kafka response");
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-
-    fn i16(&mut self) -> Result<i16> {
-        Ok(i16::from_be_bytes(self.take(2)?.try_into().unwrap()))
-    }
-
-    fn i32(&mut self) -> Result<i32> {
-        Ok(i32::from_be_bytes(self.take(4)?.try_into().unwrap()))
-    }
-
-    fn i64(&mut self) -> Result<i64> {
-        Ok(i64::from_be_bytes(self.take(8)?.try_into().unwrap()))
-    }
-
-    fn string(&mut self) -> Result<String> {
-        let len = self.i16()?;
-        if len < 0 {
-            return Ok(String::new());
-        }
-        Ok(String::from_utf8_lossy(self.take(len as usize)?).into_owned())
+    /// Sends a Fetch request, connecting first when not connected.
+    fn fetch(&mut self, body: &[u8]) -> Result<Vec<u8>> {
+        let connection = match &mut self.connection {
+            Some(connection) => connection,
+            None => self
+                .connection
+                .insert(Connection::open(self.port, FETCH_TIMEOUT)?),
+        };
+        connection.request(FETCH, 4, body)
     }
 }
 
