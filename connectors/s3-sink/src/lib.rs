@@ -16,6 +16,7 @@ pub mod buffer;
 pub mod compatibility;
 pub mod config;
 pub mod connector;
+pub mod error;
 pub mod format;
 pub mod partitioner;
 pub mod state;
@@ -28,6 +29,7 @@ pub mod writer;
 pub(crate) mod test_support;
 
 pub use connector::S3SinkConnector;
+pub use error::S3SinkError;
 pub use task::S3SinkTask;
 
 use ferry_api::{ConnectorFactory, ConnectorPlugin};
