@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use aws_sdk_s3::primitives::ByteStream;
-use ferry_api::{ConnectError, ConnectResult};
+use ferry_api::ConnectResult;
+
+use crate::error::S3SinkError;
 
 /// A process-wide memory budget for buffered bytes.
 #[derive(Debug)]
@@ -193,7 +195,7 @@ impl PartBuffer {
             return Ok(());
         }
         if let Some((f, n)) = &mut self.disk {
-            f.write_all(bytes).map_err(spill_err)?;
+            f.write_all(bytes).map_err(S3SinkError::Spill)?;
             *n += bytes.len() as u64;
             return Ok(());
         }
@@ -201,9 +203,9 @@ impl PartBuffer {
             self.mem.extend_from_slice(bytes);
             return Ok(());
         }
-        let mut f = self.budget.spill_file().map_err(spill_err)?;
-        f.write_all(&self.mem).map_err(spill_err)?;
-        f.write_all(bytes).map_err(spill_err)?;
+        let mut f = self.budget.spill_file().map_err(S3SinkError::Spill)?;
+        f.write_all(&self.mem).map_err(S3SinkError::Spill)?;
+        f.write_all(bytes).map_err(S3SinkError::Spill)?;
         let n = (self.mem.len() + bytes.len()) as u64;
         self.budget.release(self.mem.len() as u64);
         self.mem = Vec::new();
@@ -234,13 +236,6 @@ impl Drop for PartBuffer {
     fn drop(&mut self) {
         self.budget.release(self.mem.len() as u64);
     }
-}
-
-fn spill_err(e: std::io::Error) -> ConnectError {
-    ConnectError::with_source(
-        "cannot write to the spill directory (ferry.s3.spill.dir)",
-        e,
-    )
 }
 
 #[cfg(test)]

@@ -24,9 +24,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use ferry_api::{
-    ConnectError, ConnectResult, Schema, SchemaRef, SchemaType, SinkRecord, Struct, Value,
-};
+use ferry_api::{ConnectResult, Schema, SchemaRef, SchemaType, SinkRecord, Struct, Value};
+
+use crate::error::S3SinkError;
 
 /// The `schema.compatibility` modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,16 +82,6 @@ pub enum Incompatibility {
     Version,
 }
 
-/// A schema change that neither rotation nor projection may handle.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompatibilityError(pub String);
-
-impl std::fmt::Display for CompatibilityError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// Whether two optional schemas are the same (cheap when shared).
 pub fn same(a: Option<&SchemaRef>, b: Option<&SchemaRef>) -> bool {
     match (a, b) {
@@ -108,7 +98,7 @@ pub fn decide(
     mode: Compatibility,
     record: Option<&SchemaRef>,
     current: Option<&SchemaRef>,
-) -> Result<(Decision, Option<Incompatibility>), CompatibilityError> {
+) -> Result<(Decision, Option<Incompatibility>), S3SinkError> {
     if same(record, current) {
         return Ok((Decision::Keep, None));
     }
@@ -117,7 +107,7 @@ pub fn decide(
             // Confluent fails here even under NONE; a new file is enough.
             return Ok((Decision::Rotate, Some(Incompatibility::Schema)));
         }
-        return Err(CompatibilityError(format!(
+        return Err(S3SinkError::IncompatibleSchema(format!(
             "a switch between data with and without a schema cannot be projected under schema.compatibility={}",
             mode.name()
         )));
@@ -126,7 +116,7 @@ pub fn decide(
         return Ok((Decision::Rotate, Some(Incompatibility::Schema)));
     }
     let (Some(rv), Some(cv)) = (record.version, current.version) else {
-        return Err(CompatibilityError(format!(
+        return Err(S3SinkError::IncompatibleSchema(format!(
             "Schema version required for {} compatibility: the record's schema {} and the file's schema {} must both carry a version (or set schema.compatibility=NONE)",
             mode.name(),
             describe(record),
@@ -254,7 +244,7 @@ pub fn structural(source: &Schema, target: &Schema) -> Option<Incompatibility> {
 /// `SchemaProjector.project`: struct fields are taken by name, fields the
 /// source lacks become their default (or null if optional), numbers are
 /// promoted, arrays and maps element by element.
-pub fn project(source: &Schema, value: &Value, target: &SchemaRef) -> Result<Value, String> {
+pub fn project(source: &Schema, value: &Value, target: &SchemaRef) -> Result<Value, S3SinkError> {
     check_maybe_compatible(source, target)?;
     if source.optional && !target.optional {
         match &target.default {
@@ -265,10 +255,10 @@ pub fn project(source: &Schema, value: &Value, target: &SchemaRef) -> Result<Val
                     project_required(source, value, target)
                 }
             }
-            _ => Err(
+            _ => Err(S3SinkError::SchemaMismatch(
                 "the record's schema is optional but the file's schema is required and has no default"
                     .into(),
-            ),
+            )),
         }
     } else if value.is_null() {
         Ok(Value::Null)
@@ -277,32 +267,36 @@ pub fn project(source: &Schema, value: &Value, target: &SchemaRef) -> Result<Val
     }
 }
 
-fn check_maybe_compatible(source: &Schema, target: &Schema) -> Result<(), String> {
+fn check_maybe_compatible(source: &Schema, target: &Schema) -> Result<(), S3SinkError> {
     if source.schema_type != target.schema_type
         && !promotable(source.schema_type, target.schema_type)
     {
-        return Err(format!(
+        return Err(S3SinkError::SchemaMismatch(format!(
             "schema type mismatch: {} cannot be projected onto {}",
             source.schema_type, target.schema_type
-        ));
+        )));
     }
     if source.name != target.name {
-        return Err(format!(
+        return Err(S3SinkError::SchemaMismatch(format!(
             "schema name mismatch: {} vs {}",
             source.name.as_deref().unwrap_or("<none>"),
             target.name.as_deref().unwrap_or("<none>")
-        ));
+        )));
     }
     if !params_compatible(source, target) {
-        return Err(format!(
+        return Err(S3SinkError::SchemaMismatch(format!(
             "schema parameters differ: {:?} vs {:?}",
             source.parameters, target.parameters
-        ));
+        )));
     }
     Ok(())
 }
 
-fn project_required(source: &Schema, value: &Value, target: &SchemaRef) -> Result<Value, String> {
+fn project_required(
+    source: &Schema,
+    value: &Value,
+    target: &SchemaRef,
+) -> Result<Value, S3SinkError> {
     match target.schema_type {
         SchemaType::Struct => project_struct(source, value, target),
         SchemaType::Array => {
@@ -310,12 +304,17 @@ fn project_required(source: &Schema, value: &Value, target: &SchemaRef) -> Resul
                 return Err(mismatch(value, target));
             };
             let (Some(s), Some(t)) = (&source.value_schema, &target.value_schema) else {
-                return Err("array schema without an element schema".into());
+                return Err(S3SinkError::SchemaMismatch(
+                    "array schema without an element schema".into(),
+                ));
             };
             items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| project(s, v, t).map_err(|e| format!("element {i}: {e}")))
+                .map(|(i, v)| {
+                    project(s, v, t)
+                        .map_err(|e| S3SinkError::SchemaMismatch(format!("element {i}: {e}")))
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array)
         }
@@ -329,35 +328,43 @@ fn project_required(source: &Schema, value: &Value, target: &SchemaRef) -> Resul
                 &target.key_schema,
                 &target.value_schema,
             ) else {
-                return Err("map schema without key or value schema".into());
+                return Err(S3SinkError::SchemaMismatch(
+                    "map schema without key or value schema".into(),
+                ));
             };
             entries
                 .iter()
                 .map(|(k, v)| {
                     Ok((
-                        project(sk, k, tk).map_err(|e| format!("map key: {e}"))?,
-                        project(sv, v, tv).map_err(|e| format!("map value: {e}"))?,
+                        project(sk, k, tk)
+                            .map_err(|e| S3SinkError::SchemaMismatch(format!("map key: {e}")))?,
+                        project(sv, v, tv)
+                            .map_err(|e| S3SinkError::SchemaMismatch(format!("map value: {e}")))?,
                     ))
                 })
-                .collect::<Result<Vec<_>, String>>()
+                .collect::<Result<Vec<_>, S3SinkError>>()
                 .map(Value::Map)
         }
         t => project_primitive(source, value, t),
     }
 }
 
-fn mismatch(value: &Value, target: &Schema) -> String {
-    format!(
+fn mismatch(value: &Value, target: &Schema) -> S3SinkError {
+    S3SinkError::SchemaMismatch(format!(
         "a {} value does not match schema type {}",
         value
             .natural_type()
             .map(|t| t.connect_name())
             .unwrap_or("null"),
         target.schema_type
-    )
+    ))
 }
 
-fn project_struct(source: &Schema, value: &Value, target: &SchemaRef) -> Result<Value, String> {
+fn project_struct(
+    source: &Schema,
+    value: &Value,
+    target: &SchemaRef,
+) -> Result<Value, S3SinkError> {
     let Value::Struct(s) = value else {
         return Err(mismatch(value, target));
     };
@@ -372,16 +379,16 @@ fn project_struct(source: &Schema, value: &Value, target: &SchemaRef) -> Result<
                     _ => raw,
                 };
                 project(&sf.schema, v, &tf.schema)
-                    .map_err(|e| format!("field `{}`: {e}", tf.name))?
+                    .map_err(|e| S3SinkError::SchemaMismatch(format!("field `{}`: {e}", tf.name)))?
             }
             None => match &tf.schema.default {
                 Some(d) => d.clone(),
                 None if tf.schema.optional => Value::Null,
                 None => {
-                    return Err(format!(
+                    return Err(S3SinkError::SchemaMismatch(format!(
                     "required field `{}` of the file's schema is missing from the record's schema",
                     tf.name
-                ))
+                )))
                 }
             },
         };
@@ -389,10 +396,14 @@ fn project_struct(source: &Schema, value: &Value, target: &SchemaRef) -> Result<
     }
     Struct::from_values(target.clone(), values)
         .map(Value::Struct)
-        .map_err(|e| e.to_string())
+        .map_err(|e| S3SinkError::SchemaMismatch(e.to_string()))
 }
 
-fn project_primitive(source: &Schema, value: &Value, target: SchemaType) -> Result<Value, String> {
+fn project_primitive(
+    source: &Schema,
+    value: &Value,
+    target: SchemaType,
+) -> Result<Value, S3SinkError> {
     if !promotable(source.schema_type, target) {
         return Ok(value.clone());
     }
@@ -491,7 +502,7 @@ impl SchemaTracker {
         };
         let mode = self.mode;
         let (value, why) = decide(mode, r.value_schema.as_ref(), cur.value.as_ref())
-            .map_err(|e| ConnectError::data(format!("record {}: {e}", r.position())))?;
+            .map_err(|e| S3SinkError::BadRecord(format!("record {}: {e}", r.position())))?;
         let key = if self.keys {
             decide(mode, r.key_schema.as_ref(), cur.key.as_ref())
                 .map(|(d, _)| d)
@@ -516,8 +527,8 @@ impl SchemaTracker {
             });
         }
         let mut out = r.clone();
-        let fail = |what: &str, target: &SchemaRef, e: String| {
-            ConnectError::data(format!(
+        let fail = |what: &str, target: &SchemaRef, e: S3SinkError| {
+            S3SinkError::BadRecord(format!(
                 "record {}: its {what} cannot be projected onto the file's schema {} (schema.compatibility={}): {e}",
                 r.position(),
                 describe(target),
@@ -689,23 +700,27 @@ mod tests {
             Compatibility::Forward,
             Compatibility::Full,
         ] {
-            let e = decide(mode, Some(&unversioned), Some(&v1())).unwrap_err();
+            let e = decide(mode, Some(&unversioned), Some(&v1()))
+                .unwrap_err()
+                .to_string();
             assert!(
-                e.0.contains(&format!(
+                e.contains(&format!(
                     "Schema version required for {} compatibility",
                     mode.name()
                 )),
                 "{e}"
             );
-            assert!(e.0.contains("com.example.User (no version)"), "{e}");
+            assert!(e.contains("com.example.User (no version)"), "{e}");
             assert!(decide(mode, Some(&v1()), Some(&unversioned)).is_err());
         }
     }
 
     #[test]
     fn switching_between_schema_and_schemaless_is_an_error_outside_none() {
-        let e = decide(Compatibility::Backward, None, Some(&v1())).unwrap_err();
-        assert!(e.0.contains("with and without a schema"), "{e}");
+        let e = decide(Compatibility::Backward, None, Some(&v1()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("with and without a schema"), "{e}");
         assert!(decide(Compatibility::Forward, Some(&v1()), None).is_err());
     }
 
@@ -885,14 +900,16 @@ mod tests {
             .field("id", Schema::int32())
             .field("country", Schema::string())
             .build();
-        let e = project(&source, &value, &strict).unwrap_err();
+        let e = project(&source, &value, &strict).unwrap_err().to_string();
         assert!(e.contains("required field `country`"), "{e}");
     }
 
     #[test]
     fn optional_onto_required_needs_a_default() {
         let src = Schema::optional_int32();
-        let e = project(&src, &Value::Int32(1), &Schema::int32()).unwrap_err();
+        let e = project(&src, &Value::Int32(1), &Schema::int32())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no default"), "{e}");
         let with_default = SchemaBuilder::new(SchemaType::Int32)
             .default_value(Value::Int32(9))
@@ -979,7 +996,7 @@ mod tests {
             (Schema::int32(), Schema::string()),
             (Schema::boolean(), Schema::int8()),
         ] {
-            let e = project(&s, &Value::Null, &t).unwrap_err();
+            let e = project(&s, &Value::Null, &t).unwrap_err().to_string();
             assert!(e.contains("type mismatch"), "{e}");
         }
     }
@@ -990,20 +1007,25 @@ mod tests {
         let d3 = logical::decimal(3).build();
         let v = Value::Decimal(Decimal::new(12345, 2));
         assert_eq!(project(&d2, &v, &d2).unwrap(), v);
-        assert!(project(&d2, &v, &d3).unwrap_err().contains("parameters"));
+        assert!(project(&d2, &v, &d3)
+            .unwrap_err()
+            .to_string()
+            .contains("parameters"));
         let e = project(
             &logical::timestamp().build(),
             &Value::Int64(1),
             &Schema::int64(),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("name mismatch"), "{e}");
         let e = project(
             &logical::date().build(),
             &Value::Int32(1),
             &logical::time().build(),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("name mismatch"), "{e}");
     }
 
@@ -1057,7 +1079,7 @@ mod tests {
         assert_eq!(n_of(&m[0].1), Value::Int64(4));
         // An error deep inside names the path.
         let bad = outer(inner(false, Schema::string()), 2);
-        let e = project(&src, &value, &bad).unwrap_err();
+        let e = project(&src, &value, &bad).unwrap_err().to_string();
         assert!(e.starts_with("field `one`: "), "{e}");
     }
 

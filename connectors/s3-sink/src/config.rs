@@ -11,6 +11,7 @@ use ferry_api::{
 };
 
 use crate::compatibility::Compatibility;
+use crate::error::S3SinkError;
 use crate::format::FormatKind;
 use crate::partitioner::{joda::JodaPattern, PartitionerKind, TimestampExtractorKind};
 
@@ -389,14 +390,14 @@ fn lenient_parse(def: &ConfigDef, props: &PropertyMap) -> ParsedConfig {
 }
 
 /// `Ok(None)` for an empty zone.
-pub fn parse_timezone(tz: &str) -> Result<Option<chrono_tz::Tz>, String> {
+pub fn parse_timezone(tz: &str) -> Result<Option<chrono_tz::Tz>, S3SinkError> {
     let tz = tz.trim();
     if tz.is_empty() {
         return Ok(None);
     }
     tz.parse::<chrono_tz::Tz>()
         .map(Some)
-        .map_err(|_| "is not a known time zone id (e.g. UTC, Europe/Berlin)".to_string())
+        .map_err(|_| S3SinkError::UnknownTimeZone)
 }
 
 /// Checks that involve several keys, and class names.
@@ -447,7 +448,7 @@ fn cross_check(p: &ParsedConfig) -> ConfigErrors {
     let tz_ok = match parse_timezone(&tz) {
         Ok(z) => z.is_some(),
         Err(reason) => {
-            errors.push(err(TIMEZONE, Some(&tz), reason));
+            errors.push(err(TIMEZONE, Some(&tz), reason.to_string()));
             true
         }
     };
@@ -509,7 +510,7 @@ fn cross_check(p: &ParsedConfig) -> ConfigErrors {
     let pf = s(PATH_FORMAT);
     if !pf.is_empty() {
         if let Err(reason) = JodaPattern::parse(&pf) {
-            errors.push(err(PATH_FORMAT, Some(&pf), reason));
+            errors.push(err(PATH_FORMAT, Some(&pf), reason.to_string()));
         }
     }
     if partitioner == Some(PartitionerKind::Field) && p.list(PARTITION_FIELD_NAME).is_empty() {

@@ -15,6 +15,8 @@
 pub mod buffer;
 pub mod compatibility;
 pub mod config;
+pub mod connector;
+pub mod error;
 pub mod format;
 pub mod partitioner;
 pub mod state;
@@ -26,11 +28,11 @@ pub mod writer;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-use async_trait::async_trait;
-use ferry_api::{
-    ConfigDef, ConfigErrors, ConnectResult, Connector, ConnectorContext, ConnectorFactory,
-    ConnectorPlugin, PropertyMap, SinkConnector, SinkTask,
-};
+pub use connector::S3SinkConnector;
+pub use error::S3SinkError;
+pub use task::S3SinkTask;
+
+use ferry_api::{ConnectorFactory, ConnectorPlugin};
 
 /// The S3 sink plugin.
 pub fn plugin() -> ConnectorPlugin {
@@ -39,47 +41,6 @@ pub fn plugin() -> ConnectorPlugin {
         aliases: &["ferry.s3.S3Sink", "S3Sink"],
         version: env!("CARGO_PKG_VERSION"),
         factory: ConnectorFactory::Sink(|| Box::new(S3SinkConnector::default())),
-    }
-}
-
-/// The connector: every task gets the same configuration; Kafka's group
-/// assignment spreads partitions over the tasks.
-#[derive(Debug, Default)]
-pub struct S3SinkConnector {
-    props: PropertyMap,
-}
-
-#[async_trait]
-impl Connector for S3SinkConnector {
-    fn version(&self) -> String {
-        env!("CARGO_PKG_VERSION").to_string()
-    }
-
-    fn config_def(&self) -> ConfigDef {
-        config::config_def()
-    }
-
-    fn validate(&self, props: &PropertyMap) -> ConfigErrors {
-        match config::S3SinkConfig::parse(props) {
-            Ok(_) => ConfigErrors::default(),
-            Err(e) => e,
-        }
-    }
-
-    async fn start(&mut self, _ctx: ConnectorContext, props: &PropertyMap) -> ConnectResult<()> {
-        config::S3SinkConfig::parse(props)?;
-        self.props = props.clone();
-        Ok(())
-    }
-
-    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<PropertyMap>> {
-        Ok(vec![self.props.clone(); max_tasks.max(1)])
-    }
-}
-
-impl SinkConnector for S3SinkConnector {
-    fn create_task(&self) -> Box<dyn SinkTask> {
-        Box::new(task::S3SinkTask::default())
     }
 }
 

@@ -18,8 +18,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use ferry_api::{ConnectError, ConnectResult};
+use ferry_api::ConnectResult;
 
+use crate::error::S3SinkError;
 use crate::storage::{Part, Store};
 
 /// An object of a commit.
@@ -55,8 +56,7 @@ pub fn state_key(prefix: &str, connector: &str, topic: &str, partition: i32) -> 
 
 /// Writes the state (step 2 of a commit).
 pub async fn write(store: &Store, key: &str, state: &PartitionState) -> ConnectResult<()> {
-    let body = serde_json::to_vec(state)
-        .map_err(|e| ConnectError::with_source("encoding the partition state", e))?;
+    let body = serde_json::to_vec(state).map_err(S3SinkError::EncodeState)?;
     store.put(key, body).await
 }
 
@@ -66,8 +66,11 @@ pub async fn recover(store: &Store, key: &str) -> ConnectResult<Option<i64>> {
     let Some(bytes) = store.get(key).await? else {
         return Ok(None);
     };
-    let state: PartitionState = serde_json::from_slice(&bytes)
-        .map_err(|e| ConnectError::with_source(format!("the state object {key} is not valid; delete it to start over from the committed offsets"), e))?;
+    let state: PartitionState =
+        serde_json::from_slice(&bytes).map_err(|source| S3SinkError::InvalidState {
+            key: key.to_string(),
+            source,
+        })?;
     for p in &state.pending {
         if store.exists(&p.key).await? {
             continue;

@@ -10,10 +10,11 @@ use aws_sdk_s3::types::{
     CompletedMultipartUpload, CompletedPart, ObjectCannedAcl, ServerSideEncryption, Tag, Tagging,
 };
 use aws_sdk_s3::Client;
-use ferry_api::{ConnectError, ConnectResult};
+use ferry_api::ConnectResult;
 
 use crate::buffer::PartBody;
 use crate::config::S3SinkConfig;
+use crate::error::S3SinkError;
 
 /// One completed part of a multipart upload.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -30,8 +31,12 @@ pub struct Store {
     acl: Option<String>,
 }
 
-fn s3_err<E: std::error::Error + Send + Sync + 'static>(what: String, e: E) -> ConnectError {
-    ConnectError::other(format!("{what}: {}", DisplayErrorContext(&e)))
+/// A failed request: what it was for and the SDK's error with its context.
+fn s3_err<E: std::error::Error + Send + Sync + 'static>(action: String, e: E) -> S3SinkError {
+    S3SinkError::S3 {
+        action,
+        detail: DisplayErrorContext(&e).to_string(),
+    }
 }
 
 impl Store {
@@ -88,7 +93,7 @@ impl Store {
         })?;
         out.upload_id()
             .map(str::to_string)
-            .ok_or_else(|| ConnectError::other("S3 returned no upload id"))
+            .ok_or_else(|| S3SinkError::NoUploadId.into())
     }
 
     /// Uploads one part.
@@ -162,7 +167,8 @@ impl Store {
             Err(e) => Err(s3_err(
                 format!("completing the upload of s3://{}/{key}", self.bucket),
                 e,
-            )),
+            )
+            .into()),
         }
     }
 
@@ -256,9 +262,14 @@ impl Store {
         }
         match req.send().await {
             Ok(out) => {
-                let bytes = out.body.collect().await.map_err(|e| {
-                    ConnectError::with_source(format!("reading s3://{}/{key}", self.bucket), e)
-                })?;
+                let bytes = out
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|source| S3SinkError::S3Body {
+                        action: format!("reading s3://{}/{key}", self.bucket),
+                        source,
+                    })?;
                 Ok(Some(bytes.into_bytes().to_vec()))
             }
             Err(e)
@@ -267,7 +278,7 @@ impl Store {
             {
                 Ok(None)
             }
-            Err(e) => Err(s3_err(format!("reading s3://{}/{key}", self.bucket), e)),
+            Err(e) => Err(s3_err(format!("reading s3://{}/{key}", self.bucket), e).into()),
         }
     }
 
@@ -283,7 +294,7 @@ impl Store {
         match req.send().await {
             Ok(_) => Ok(true),
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
-            Err(e) => Err(s3_err(format!("checking s3://{}/{key}", self.bucket), e)),
+            Err(e) => Err(s3_err(format!("checking s3://{}/{key}", self.bucket), e).into()),
         }
     }
 
@@ -296,7 +307,7 @@ impl Store {
                     .collect(),
             ))
             .build()
-            .map_err(|e| ConnectError::other(format!("bad tags: {e}")))?;
+            .map_err(S3SinkError::BadTags)?;
         self.client
             .put_object_tagging()
             .bucket(&self.bucket)

@@ -11,6 +11,7 @@ use ferry_api::{
 
 use crate::buffer::MemoryBudget;
 use crate::config::S3SinkConfig;
+use crate::error::S3SinkError;
 use crate::partitioner::Partitioner;
 use crate::storage::Store;
 use crate::writer::{by_partition, PartitionWriter, Shared};
@@ -27,7 +28,7 @@ impl S3SinkTask {
     fn shared(&self) -> ConnectResult<Arc<Shared>> {
         self.shared
             .clone()
-            .ok_or_else(|| ferry_api::ConnectError::other("S3 sink task used before start"))
+            .ok_or_else(|| S3SinkError::NotStarted.into())
     }
 
     async fn open_one(&mut self, tp: &TopicPartition) -> ConnectResult<()> {

@@ -11,11 +11,12 @@
 
 use std::sync::Arc;
 
-use ferry_api::{ConnectError, ConnectResult};
+use ferry_api::ConnectResult;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::buffer::PartBody;
+use crate::error::S3SinkError;
 use crate::storage::{Part, Store};
 
 /// The uploads of one object's parts.
@@ -54,7 +55,7 @@ impl PartUploads {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| ConnectError::other("the upload limiter was closed"))?;
+            .map_err(|_| S3SinkError::LimiterClosed("upload"))?;
         let n = self.sent.len() as i32 + 1;
         let (store, key) = (store.clone(), key.to_string());
         self.sent.push(tokio::spawn(async move {
@@ -69,9 +70,10 @@ impl PartUploads {
     pub async fn finish(&mut self) -> ConnectResult<(String, Vec<Part>)> {
         let mut parts = Vec::with_capacity(self.sent.len());
         for h in self.sent.drain(..) {
-            let part = h
-                .await
-                .map_err(|e| ConnectError::other(format!("a part upload task ended: {e}")))??;
+            let part = h.await.map_err(|error| S3SinkError::TaskEnded {
+                task: "a part upload task",
+                error,
+            })??;
             parts.push(part);
         }
         Ok((self.upload_id.clone().unwrap_or_default(), parts))

@@ -17,11 +17,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
-use ferry_api::{ConnectError, ConnectResult, SinkRecord, TopicPartition};
+use ferry_api::{ConnectResult, SinkRecord, TopicPartition};
 
 use crate::buffer::{MemoryBudget, PartBuffer};
 use crate::compatibility::SchemaTracker;
 use crate::config::{NullValues, S3SinkConfig};
+use crate::error::S3SinkError;
 use crate::format::{self, FormatKind, FormatWriter, View};
 use crate::partitioner::Partitioner;
 use crate::state::{self, PartitionState, PendingObject};
@@ -250,10 +251,10 @@ impl PartitionWriter {
             let encoded = if r.value.is_null() {
                 match cfg.null_values {
                     NullValues::Fail => {
-                        return Err(ConnectError::data(format!(
+                        return Err(S3SinkError::BadRecord(format!(
                             "record {} has a null value; set behavior.on.null.values=ignore to skip such records (or write, with store.kafka.keys=true, to store them as tombstones)",
                             r.position()
-                        )))
+                        )).into())
                     }
                     NullValues::Ignore => {
                         self.next_offset = Some(offset + 1);
@@ -382,7 +383,7 @@ impl PartitionWriter {
                 let schema = format::view_schema(first, view);
                 let writer = format::new_writer(self.shared.format_of(view), view, schema, cfg)
                     .map_err(|e| {
-                        ConnectError::data(format!(
+                        S3SinkError::BadRecord(format!(
                             "record {}: {}",
                             first.position(),
                             e.full_message()
@@ -473,7 +474,7 @@ impl PartitionWriter {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| ConnectError::other("the commit limiter was closed"))?;
+            .map_err(|_| S3SinkError::LimiterClosed("commit"))?;
         let files = std::mem::take(&mut self.files);
         let (shared, state_key) = (self.shared.clone(), self.state_key.clone());
         self.committing = Some(tokio::spawn(async move {
@@ -490,9 +491,10 @@ impl PartitionWriter {
     /// acknowledged; the next owner recovers from the state object).
     async fn wait_committed(&mut self) -> ConnectResult<()> {
         if let Some(running) = self.committing.take() {
-            let next = running
-                .await
-                .map_err(|e| ConnectError::other(format!("the S3 commit task ended: {e}")))??;
+            let next = running.await.map_err(|error| S3SinkError::TaskEnded {
+                task: "the S3 commit task",
+                error,
+            })??;
             self.durable = Some(self.skipped_to.take().map_or(next, |s| s.max(next)));
         }
         Ok(())
@@ -566,10 +568,7 @@ async fn commit_files(
     state::write(&store, &state_key, &st).await?;
     for p in &st.pending {
         if !store.complete(&p.key, &p.upload_id, &p.parts).await? && !store.exists(&p.key).await? {
-            return Err(ConnectError::other(format!(
-                "the upload of {} vanished before it could be completed",
-                p.key
-            )));
+            return Err(S3SinkError::UploadVanished { key: p.key.clone() }.into());
         }
         if !p.tags.is_empty() {
             store.tag(&p.key, &p.tags).await?;

@@ -14,11 +14,12 @@ use std::io::Write;
 use apache_avro::types::Value as AvroValue;
 use apache_avro::Schema as AvroSchema;
 use ferry_api::data::logical;
-use ferry_api::{ConnectError, ConnectResult, Schema, SchemaRef, SchemaType, SinkRecord, Value};
+use ferry_api::{ConnectResult, Schema, SchemaRef, SchemaType, SinkRecord, Value};
 use serde_json::{json, Value as Json};
 
 use super::{view_of, FormatWriter, View};
 use crate::config::S3SinkConfig;
+use crate::error::S3SinkError;
 
 const BLOCK_BYTES: usize = 64 * 1024;
 
@@ -61,12 +62,12 @@ fn write_bytes(out: &mut Vec<u8>, b: &[u8]) {
 
 impl AvroWriter {
     pub fn new(view: View, schema: Option<&SchemaRef>, cfg: &S3SinkConfig) -> ConnectResult<Self> {
-        let connect = schema
-            .cloned()
-            .ok_or_else(|| ConnectError::data("AvroFormat needs records with a schema"))?;
+        let connect = schema.cloned().ok_or_else(|| {
+            S3SinkError::BadRecord("AvroFormat needs records with a schema".into())
+        })?;
         let json = avro_schema_json(&connect);
         let parsed = AvroSchema::parse(&json).map_err(|e| {
-            ConnectError::data(format!("cannot map the Connect schema to Avro: {e}"))
+            S3SinkError::BadRecord(format!("cannot map the Connect schema to Avro: {e}"))
         })?;
         let codec = match cfg.avro_codec.as_str() {
             "deflate" => Codec::Deflate,
@@ -118,7 +119,7 @@ impl AvroWriter {
             Codec::Snappy => {
                 let mut c = snap::raw::Encoder::new()
                     .compress_vec(&self.block)
-                    .map_err(|e| ConnectError::other(format!("snappy: {e}")))?;
+                    .map_err(S3SinkError::Snappy)?;
                 c.extend_from_slice(&crc32fast::hash(&self.block).to_be_bytes());
                 self.block.clear();
                 c
@@ -137,9 +138,9 @@ impl FormatWriter for AvroWriter {
         for r in records {
             let (_, value) = view_of(r, self.view)?;
             let v = to_avro(&self.connect, &value)
-                .map_err(|e| ConnectError::data(format!("record {}: {e}", r.position())))?;
+                .map_err(|e| S3SinkError::BadRecord(format!("record {}: {e}", r.position())))?;
             let datum = apache_avro::to_avro_datum(&self.schema, v).map_err(|e| {
-                ConnectError::data(format!(
+                S3SinkError::BadRecord(format!(
                     "record {}: cannot encode it as Avro: {e}",
                     r.position()
                 ))
@@ -328,7 +329,7 @@ fn sanitize(name: &str) -> String {
 }
 
 /// A Connect value as an Avro value of the mapped schema.
-pub fn to_avro(s: &Schema, v: &Value) -> Result<AvroValue, String> {
+pub fn to_avro(s: &Schema, v: &Value) -> Result<AvroValue, S3SinkError> {
     if s.optional {
         return Ok(match v {
             Value::Null => AvroValue::Union(0, Box::new(AvroValue::Null)),
@@ -339,26 +340,28 @@ pub fn to_avro(s: &Schema, v: &Value) -> Result<AvroValue, String> {
         if let Some(d) = &s.default {
             return to_avro_required(s, d);
         }
-        return Err("null value for a required field".into());
+        return Err(S3SinkError::SchemaMismatch(
+            "null value for a required field".into(),
+        ));
     }
     to_avro_required(s, v)
 }
 
-fn to_avro_required(s: &Schema, v: &Value) -> Result<AvroValue, String> {
+fn to_avro_required(s: &Schema, v: &Value) -> Result<AvroValue, S3SinkError> {
     let mismatch = || {
-        format!(
+        S3SinkError::SchemaMismatch(format!(
             "a {} value does not match schema type {}",
             v.natural_type().map(|t| t.connect_name()).unwrap_or("null"),
             s.schema_type
-        )
+        ))
     };
     if s.is_logical(logical::DECIMAL) {
         let scale = s.decimal_scale().unwrap_or(0);
         return match v {
             Value::Decimal(d) => {
-                let d = d
-                    .rescale(scale)
-                    .ok_or_else(|| format!("decimal {d} does not fit scale {scale}"))?;
+                let d = d.rescale(scale).ok_or_else(|| {
+                    S3SinkError::SchemaMismatch(format!("decimal {d} does not fit scale {scale}"))
+                })?;
                 Ok(AvroValue::Decimal(apache_avro::Decimal::from(
                     d.unscaled_bytes(),
                 )))
@@ -400,7 +403,7 @@ fn to_avro_required(s: &Schema, v: &Value) -> Result<AvroValue, String> {
             let is = s
                 .value_schema
                 .as_deref()
-                .ok_or("array schema without items")?;
+                .ok_or_else(|| S3SinkError::SchemaMismatch("array schema without items".into()))?;
             AvroValue::Array(
                 items
                     .iter()
@@ -409,15 +412,20 @@ fn to_avro_required(s: &Schema, v: &Value) -> Result<AvroValue, String> {
             )
         }
         (SchemaType::Map, Value::Map(entries)) => {
-            let ks = s.key_schema.as_deref().ok_or("map schema without keys")?;
+            let ks = s
+                .key_schema
+                .as_deref()
+                .ok_or_else(|| S3SinkError::SchemaMismatch("map schema without keys".into()))?;
             let vs = s
                 .value_schema
                 .as_deref()
-                .ok_or("map schema without values")?;
+                .ok_or_else(|| S3SinkError::SchemaMismatch("map schema without values".into()))?;
             if ks.schema_type == SchemaType::String && !ks.optional {
                 let mut m = HashMap::with_capacity(entries.len());
                 for (k, v) in entries {
-                    let k = k.as_str().ok_or("map key is not a string")?;
+                    let k = k.as_str().ok_or_else(|| {
+                        S3SinkError::SchemaMismatch("map key is not a string".into())
+                    })?;
                     m.insert(k.to_string(), to_avro(vs, v)?);
                 }
                 AvroValue::Map(m)
@@ -431,7 +439,7 @@ fn to_avro_required(s: &Schema, v: &Value) -> Result<AvroValue, String> {
                                 ("value".into(), to_avro(vs, v)?),
                             ]))
                         })
-                        .collect::<Result<_, String>>()?,
+                        .collect::<Result<_, S3SinkError>>()?,
                 )
             }
         }
@@ -442,7 +450,7 @@ fn to_avro_required(s: &Schema, v: &Value) -> Result<AvroValue, String> {
                     let fv = st.get(&f.name).unwrap_or(&Value::Null);
                     to_avro(&f.schema, fv)
                         .map(|a| (f.name.clone(), a))
-                        .map_err(|e| format!("field {}: {e}", f.name))
+                        .map_err(|e| S3SinkError::SchemaMismatch(format!("field {}: {e}", f.name)))
                 })
                 .collect::<Result<_, _>>()?,
         ),

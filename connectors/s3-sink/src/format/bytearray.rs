@@ -1,10 +1,11 @@
 //! ByteArrayFormat: the raw bytes of each value, separated by
 //! `format.bytearray.separator` (a line feed by default).
 
-use ferry_api::{ConnectError, ConnectResult, SinkRecord, Value};
+use ferry_api::{ConnectResult, SinkRecord, Value};
 
 use super::{view_of, Compressor, FormatWriter, View};
 use crate::config::S3SinkConfig;
+use crate::error::S3SinkError;
 
 pub struct ByteArrayWriter {
     view: View,
@@ -31,11 +32,12 @@ impl FormatWriter for ByteArrayWriter {
                 // StringConverter output: its UTF-8 bytes are the record's bytes.
                 Value::String(s) => self.out.write(s.as_bytes())?,
                 other => {
-                    return Err(ConnectError::data(format!(
+                    return Err(S3SinkError::BadRecord(format!(
                         "record {}: ByteArrayFormat writes BYTES values (use value.converter=org.apache.kafka.connect.converters.ByteArrayConverter), got {}",
                         r.position(),
                         other.natural_type().map(|t| t.connect_name()).unwrap_or("null")
-                    )))
+                    ))
+                    .into())
                 }
             }
             self.out.write(&self.separator)?;

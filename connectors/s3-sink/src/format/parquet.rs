@@ -23,13 +23,14 @@ use arrow_array::{
 use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema as ArrowSchema, TimeUnit};
 use ferry_api::data::logical;
-use ferry_api::{ConnectError, ConnectResult, Schema, SchemaRef, SchemaType, SinkRecord, Value};
+use ferry_api::{ConnectResult, Schema, SchemaRef, SchemaType, SinkRecord, Value};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use super::{view_of, FormatWriter, SharedBuf, View};
 use crate::config::S3SinkConfig;
+use crate::error::S3SinkError;
 
 pub struct ParquetWriter {
     view: View,
@@ -62,12 +63,14 @@ impl ParquetWriter {
                 .filter(|s| s.schema_type == SchemaType::Struct)
                 .cloned()
                 .ok_or_else(|| {
-                    ConnectError::data("ParquetFormat needs STRUCT records with a schema")
+                    S3SinkError::BadRecord(
+                        "ParquetFormat needs STRUCT records with a schema".into(),
+                    )
                 })?,
             View::Key | View::Headers => schema
                 .and_then(|inner| super::envelope::schema(view, inner))
                 .ok_or_else(|| {
-                    ConnectError::data("ParquetFormat needs record keys with a schema")
+                    S3SinkError::BadRecord("ParquetFormat needs record keys with a schema".into())
                 })?,
         };
         let fields: Vec<Field> = connect
@@ -82,8 +85,13 @@ impl ParquetWriter {
             .set_max_row_group_size(1_000_000)
             .build();
         let out = SharedBuf::default();
-        let writer = ArrowWriter::try_new(out.clone(), arrow.clone(), Some(props))
-            .map_err(|e| ConnectError::with_source("cannot start a Parquet file", e))?;
+        let writer =
+            ArrowWriter::try_new(out.clone(), arrow.clone(), Some(props)).map_err(|source| {
+                S3SinkError::Parquet {
+                    action: "cannot start a Parquet file",
+                    source,
+                }
+            })?;
         Ok(ParquetWriter {
             view,
             connect,
@@ -112,11 +120,12 @@ impl FormatWriter for ParquetWriter {
         };
         for (r, (schema, v)) in records.iter().zip(&views) {
             if !schema.is_some_and(|s| super::same_schema(Some(s), Some(expected))) {
-                return Err(ConnectError::data(format!(
+                return Err(S3SinkError::BadRecord(format!(
                     "record {}: ParquetFormat needs {} with the file's schema",
                     r.position(),
                     if enveloped { "keys" } else { "STRUCT records" }
-                )));
+                ))
+                .into());
             }
             values.push(v.as_ref());
         }
@@ -138,32 +147,37 @@ impl FormatWriter for ParquetWriter {
                         })
                         .collect()
                 };
-                build(&f.schema, af.data_type(), &col).map_err(|e| format!("field {}: {e}", f.name))
+                build(&f.schema, af.data_type(), &col)
+                    .map_err(|e| S3SinkError::SchemaMismatch(format!("field {}: {e}", f.name)))
             })
-            .collect::<Result<Vec<ArrayRef>, String>>()
+            .collect::<Result<Vec<ArrayRef>, S3SinkError>>()
             .map_err(|e| {
                 let first = records.first().map(|r| r.position()).unwrap_or_default();
                 let last = records
                     .last()
                     .map(|r| r.original_offset)
                     .unwrap_or_default();
-                ConnectError::data(format!(
+                S3SinkError::BadRecord(format!(
                     "records {first}..{last}: cannot write as Parquet: {e}"
                 ))
             })?;
         let batch = RecordBatch::try_new(self.arrow.clone(), columns)
-            .map_err(|e| ConnectError::data(format!("cannot build a Parquet batch: {e}")))?;
+            .map_err(|e| S3SinkError::BadRecord(format!("cannot build a Parquet batch: {e}")))?;
         let w = self
             .writer
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .as_mut()
-            .ok_or_else(|| ConnectError::other("Parquet file already finished"))?;
-        w.write(&batch)
-            .map_err(|e| ConnectError::with_source("writing Parquet", e))?;
+            .ok_or(S3SinkError::ParquetFinished)?;
+        w.write(&batch).map_err(|source| S3SinkError::Parquet {
+            action: "writing Parquet",
+            source,
+        })?;
         if w.in_progress_size() >= self.row_group_bytes {
-            w.flush()
-                .map_err(|e| ConnectError::with_source("writing Parquet", e))?;
+            w.flush().map_err(|source| S3SinkError::Parquet {
+                action: "writing Parquet",
+                source,
+            })?;
         }
         Ok(())
     }
@@ -188,8 +202,10 @@ impl FormatWriter for ParquetWriter {
             .unwrap_or_else(|e| e.into_inner())
             .as_mut()
         {
-            w.flush()
-                .map_err(|e| ConnectError::with_source("writing Parquet", e))?;
+            w.flush().map_err(|source| S3SinkError::Parquet {
+                action: "writing Parquet",
+                source,
+            })?;
         }
         Ok(())
     }
@@ -201,8 +217,10 @@ impl FormatWriter for ParquetWriter {
             .unwrap_or_else(|e| e.into_inner())
             .take()
         {
-            w.close()
-                .map_err(|e| ConnectError::with_source("finishing a Parquet file", e))?;
+            w.close().map_err(|source| S3SinkError::Parquet {
+                action: "finishing a Parquet file",
+                source,
+            })?;
         }
         Ok(())
     }
@@ -273,7 +291,7 @@ fn arrow_type(s: &Schema) -> DataType {
 }
 
 /// Applies defaults and checks nullability; `None` means null.
-fn resolve<'a>(s: &'a Schema, v: &'a Value) -> Result<Option<&'a Value>, String> {
+fn resolve<'a>(s: &'a Schema, v: &'a Value) -> Result<Option<&'a Value>, S3SinkError> {
     if !v.is_null() {
         return Ok(Some(v));
     }
@@ -283,7 +301,9 @@ fn resolve<'a>(s: &'a Schema, v: &'a Value) -> Result<Option<&'a Value>, String>
     if s.optional {
         Ok(None)
     } else {
-        Err("null value for a required field".into())
+        Err(S3SinkError::SchemaMismatch(
+            "null value for a required field".into(),
+        ))
     }
 }
 
@@ -291,22 +311,22 @@ fn prim<'a, T>(
     s: &'a Schema,
     vals: &[&'a Value],
     f: impl Fn(&'a Value) -> Option<T>,
-) -> Result<Vec<Option<T>>, String> {
+) -> Result<Vec<Option<T>>, S3SinkError> {
     vals.iter()
         .map(|v| match resolve(s, v)? {
             None => Ok(None),
             Some(v) => f(v).map(Some).ok_or_else(|| {
-                format!(
+                S3SinkError::SchemaMismatch(format!(
                     "a {} value does not match schema type {}",
                     v.natural_type().map(|t| t.connect_name()).unwrap_or("null"),
                     s.schema_type
-                )
+                ))
             }),
         })
         .collect()
 }
 
-fn nulls_of(s: &Schema, vals: &[&Value]) -> Result<Option<NullBuffer>, String> {
+fn nulls_of(s: &Schema, vals: &[&Value]) -> Result<Option<NullBuffer>, S3SinkError> {
     let mut b = BooleanBufferBuilder::new(vals.len());
     let mut any = false;
     for v in vals {
@@ -317,7 +337,7 @@ fn nulls_of(s: &Schema, vals: &[&Value]) -> Result<Option<NullBuffer>, String> {
     Ok(any.then(|| NullBuffer::new(b.finish())))
 }
 
-fn build<'a>(s: &'a Schema, dt: &DataType, vals: &[&'a Value]) -> Result<ArrayRef, String> {
+fn build<'a>(s: &'a Schema, dt: &DataType, vals: &[&'a Value]) -> Result<ArrayRef, S3SinkError> {
     Ok(match dt {
         DataType::Int8 => Arc::new(Int8Array::from(prim(s, vals, |v| {
             v.as_i64().map(|x| x as i8)
@@ -368,27 +388,27 @@ fn build<'a>(s: &'a Schema, dt: &DataType, vals: &[&'a Value]) -> Result<ArrayRe
             Arc::new(
                 Decimal128Array::from(v)
                     .with_precision_and_scale(*p, *scale)
-                    .map_err(|e| e.to_string())?,
+                    .map_err(|e| S3SinkError::SchemaMismatch(e.to_string()))?,
             )
         }
         DataType::List(item) => {
             let is = s
                 .value_schema
                 .as_deref()
-                .ok_or("array schema without items")?;
+                .ok_or_else(|| S3SinkError::SchemaMismatch("array schema without items".into()))?;
             let mut offsets = vec![0i32];
             let mut children: Vec<&Value> = Vec::new();
             for v in vals {
                 if let Some(Value::Array(items)) = resolve(s, v)? {
                     children.extend(items.iter());
                 } else if let Some(other) = resolve(s, v)? {
-                    return Err(format!(
+                    return Err(S3SinkError::SchemaMismatch(format!(
                         "expected an array, got {}",
                         other
                             .natural_type()
                             .map(|t| t.connect_name())
                             .unwrap_or("null")
-                    ));
+                    )));
                 }
                 offsets.push(children.len() as i32);
             }
@@ -400,17 +420,20 @@ fn build<'a>(s: &'a Schema, dt: &DataType, vals: &[&'a Value]) -> Result<ArrayRe
                     child,
                     nulls_of(s, vals)?,
                 )
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| S3SinkError::SchemaMismatch(e.to_string()))?,
             )
         }
         DataType::Map(entry, sorted) => {
-            let ks = s.key_schema.as_deref().ok_or("map schema without keys")?;
+            let ks = s
+                .key_schema
+                .as_deref()
+                .ok_or_else(|| S3SinkError::SchemaMismatch("map schema without keys".into()))?;
             let vs = s
                 .value_schema
                 .as_deref()
-                .ok_or("map schema without values")?;
+                .ok_or_else(|| S3SinkError::SchemaMismatch("map schema without values".into()))?;
             let DataType::Struct(kv) = entry.data_type() else {
-                return Err("bad map type".into());
+                return Err(S3SinkError::SchemaMismatch("bad map type".into()));
             };
             let mut offsets = vec![0i32];
             let (mut keys, mut values): (Vec<&Value>, Vec<&Value>) = (Vec::new(), Vec::new());
@@ -425,8 +448,8 @@ fn build<'a>(s: &'a Schema, dt: &DataType, vals: &[&'a Value]) -> Result<ArrayRe
             }
             let k = build(ks, kv[0].data_type(), &keys)?;
             let v = build(vs, kv[1].data_type(), &values)?;
-            let entries =
-                StructArray::try_new(kv.clone(), vec![k, v], None).map_err(|e| e.to_string())?;
+            let entries = StructArray::try_new(kv.clone(), vec![k, v], None)
+                .map_err(|e| S3SinkError::SchemaMismatch(e.to_string()))?;
             Arc::new(
                 MapArray::try_new(
                     entry.clone(),
@@ -435,7 +458,7 @@ fn build<'a>(s: &'a Schema, dt: &DataType, vals: &[&'a Value]) -> Result<ArrayRe
                     nulls_of(s, vals)?,
                     *sorted,
                 )
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| S3SinkError::SchemaMismatch(e.to_string()))?,
             )
         }
         DataType::Struct(fields) => {
@@ -460,13 +483,23 @@ fn build<'a>(s: &'a Schema, dt: &DataType, vals: &[&'a Value]) -> Result<ArrayRe
                 } else {
                     &f.schema
                 };
-                cols.push(build(cs, af.data_type(), &col).map_err(|e| format!("{}: {e}", f.name))?);
+                cols.push(
+                    build(cs, af.data_type(), &col)
+                        .map_err(|e| S3SinkError::SchemaMismatch(format!("{}: {e}", f.name)))?,
+                );
             }
             // Nulls of required children under null parents are masked
             // by the parent's nulls, which Arrow accepts.
-            Arc::new(StructArray::try_new(fields.clone(), cols, nulls).map_err(|e| e.to_string())?)
+            Arc::new(
+                StructArray::try_new(fields.clone(), cols, nulls)
+                    .map_err(|e| S3SinkError::SchemaMismatch(e.to_string()))?,
+            )
         }
-        other => return Err(format!("unsupported Arrow type {other}")),
+        other => {
+            return Err(S3SinkError::SchemaMismatch(format!(
+                "unsupported Arrow type {other}"
+            )))
+        }
     })
 }
 

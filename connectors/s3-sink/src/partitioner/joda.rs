@@ -4,6 +4,8 @@
 
 use chrono::{DateTime, Datelike, Offset, TimeZone, Timelike};
 
+use crate::error::S3SinkError;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Token {
     Literal(String),
@@ -43,9 +45,9 @@ const DAYS: [&str; 7] = [
 ];
 
 impl JodaPattern {
-    /// Parses a pattern; `Err(reason)` for an unterminated quote or a
-    /// letter Joda does not define.
-    pub fn parse(pattern: &str) -> Result<Self, String> {
+    /// Parses a pattern; [`S3SinkError::BadPathFormat`] for an unterminated
+    /// quote or a letter Joda does not define.
+    pub fn parse(pattern: &str) -> Result<Self, S3SinkError> {
         let chars: Vec<char> = pattern.chars().collect();
         let mut tokens = Vec::new();
         let mut literal = String::new();
@@ -61,7 +63,11 @@ impl JodaPattern {
                 let mut j = i + 1;
                 loop {
                     match chars.get(j) {
-                        None => return Err(format!("unterminated quote at position {i}")),
+                        None => {
+                            return Err(S3SinkError::BadPathFormat(format!(
+                                "unterminated quote at position {i}"
+                            )))
+                        }
                         Some('\'') if chars.get(j + 1) == Some(&'\'') => {
                             literal.push('\'');
                             j += 2;
@@ -76,9 +82,9 @@ impl JodaPattern {
                 i = j + 1;
             } else if c.is_ascii_alphabetic() {
                 if !SUPPORTED.contains(c) {
-                    return Err(format!(
+                    return Err(S3SinkError::BadPathFormat(format!(
                         "pattern letter '{c}' is not supported (supported: {SUPPORTED})"
-                    ));
+                    )));
                 }
                 let mut n = 1;
                 while chars.get(i + n) == Some(&c) {

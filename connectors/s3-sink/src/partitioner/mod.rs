@@ -14,9 +14,10 @@ pub mod joda;
 use chrono::{DateTime, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use ferry_api::data::logical;
-use ferry_api::{ConnectError, ConnectResult, Schema, SchemaType, SinkRecord, Value};
+use ferry_api::{ConnectResult, Schema, SchemaType, SinkRecord, Value};
 
 use crate::config::S3SinkConfig;
+use crate::error::S3SinkError;
 use joda::JodaPattern;
 
 /// The kind of partitioner selected by `partitioner.class`.
@@ -179,10 +180,11 @@ impl Partitioner {
         match self.extractor {
             TimestampExtractorKind::Wallclock => Ok(now_ms),
             TimestampExtractorKind::Record => record.timestamp.ok_or_else(|| {
-                ConnectError::data(format!(
+                S3SinkError::BadRecord(format!(
                     "record {} has no timestamp for timestamp.extractor=Record",
                     record.position()
                 ))
+                .into()
             }),
             TimestampExtractorKind::RecordField => {
                 let (schema, value) = nested_field(
@@ -191,18 +193,19 @@ impl Partitioner {
                     &self.timestamp_field,
                 )
                 .ok_or_else(|| {
-                    ConnectError::data(format!(
+                    S3SinkError::BadRecord(format!(
                         "record {} has no field {:?} (timestamp.field)",
                         record.position(),
                         self.timestamp_field
                     ))
                 })?;
                 field_timestamp(schema, value).ok_or_else(|| {
-                    ConnectError::data(format!(
+                    S3SinkError::BadRecord(format!(
                         "record {}: field {:?} is not a timestamp (a number of ms, an ISO-8601 string or a Timestamp)",
                         record.position(),
                         self.timestamp_field
                     ))
+                    .into()
                 })
             }
         }
@@ -225,17 +228,19 @@ impl Partitioner {
                         Some(Value::Boolean(b)) => b.to_string(),
                         Some(v) if v.as_i64().is_some() => v.as_i64().unwrap_or(0).to_string(),
                         Some(other) => {
-                            return Err(ConnectError::data(format!(
+                            return Err(S3SinkError::BadRecord(format!(
                                 "record {}: field {name:?} of partition.field.name is a {}, not a string, integer or boolean",
                                 record.position(),
                                 other.natural_type().map(|t| t.connect_name()).unwrap_or("null")
-                            )))
+                            ))
+                            .into())
                         }
                         None => {
-                            return Err(ConnectError::data(format!(
+                            return Err(S3SinkError::BadRecord(format!(
                                 "record {}: the value has no field {name:?} (partition.field.name)",
                                 record.position()
-                            )))
+                            ))
+                            .into())
                         }
                     };
                     out.push_str(name);

@@ -1,60 +1,14 @@
-//! `FileStreamSink`: appends record values to a file, one per line.
+//! The `FileStreamSink` task: appends each record's value to the file as
+//! a line, and makes the lines durable before offsets are committed.
 
 use async_trait::async_trait;
 use ferry_api::data::text::to_java_string;
 use ferry_api::sink::PartitionOffsets;
-use ferry_api::{
-    ConfigDef, ConfigKey, ConfigType, ConnectError, ConnectResult, Connector, ConnectorContext,
-    Importance, PropertyMap, SinkConnector, SinkRecord, SinkTask, SinkTaskContext, Validator,
-    Value,
-};
+use ferry_api::{ConnectResult, PropertyMap, SinkRecord, SinkTask, SinkTaskContext, Value};
 use tokio::io::{AsyncWriteExt, BufWriter};
 
-/// Config key: the file to write.
-pub const FILE: &str = "file";
-
-fn config_def() -> ConfigDef {
-    ConfigDef::new().define(
-        ConfigKey::new(FILE, ConfigType::String)
-            .required()
-            .validator(Validator::NonEmptyString)
-            .importance(Importance::High)
-            .doc("Destination filename."),
-    )
-}
-
-/// The connector: any number of tasks may append to the same file, as
-/// Kafka's (lines of different tasks interleave).
-#[derive(Debug, Default)]
-pub struct FileSinkConnector {
-    props: PropertyMap,
-}
-
-#[async_trait]
-impl Connector for FileSinkConnector {
-    fn version(&self) -> String {
-        env!("CARGO_PKG_VERSION").to_string()
-    }
-
-    fn config_def(&self) -> ConfigDef {
-        config_def()
-    }
-
-    async fn start(&mut self, _ctx: ConnectorContext, props: &PropertyMap) -> ConnectResult<()> {
-        self.props = props.clone();
-        Ok(())
-    }
-
-    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<PropertyMap>> {
-        Ok(vec![self.props.clone(); max_tasks.max(1)])
-    }
-}
-
-impl SinkConnector for FileSinkConnector {
-    fn create_task(&self) -> Box<dyn SinkTask> {
-        Box::new(FileSinkTask::default())
-    }
-}
+use crate::config::FileSinkConfig;
+use crate::error::FileError;
 
 /// Writes each record's value as one line.
 #[derive(Default)]
@@ -82,22 +36,22 @@ impl FileSinkTask {
     fn writer(&mut self) -> ConnectResult<&mut BufWriter<tokio::fs::File>> {
         self.writer
             .as_mut()
-            .ok_or_else(|| ConnectError::other("file sink task used before start"))
+            .ok_or_else(|| FileError::NotStarted.into())
     }
 }
 
 #[async_trait]
 impl SinkTask for FileSinkTask {
     async fn start(&mut self, _ctx: SinkTaskContext, props: &PropertyMap) -> ConnectResult<()> {
-        let cfg = config_def().parse(props)?;
-        self.path = cfg.string(FILE).unwrap_or_default().to_string();
+        self.path = FileSinkConfig::parse(props)?.file;
         let file = tokio::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)
             .await
-            .map_err(|e| {
-                ConnectError::with_source(format!("cannot open sink file {}", self.path), e)
+            .map_err(|source| FileError::Io {
+                action: format!("open sink file {}", self.path),
+                source,
             })?;
         self.writer = Some(BufWriter::with_capacity(256 * 1024, file));
         Ok(())
@@ -112,7 +66,10 @@ impl SinkTask for FileSinkTask {
             self.writer()?
                 .write_all(&line)
                 .await
-                .map_err(|e| ConnectError::with_source("cannot write to sink file", e))?;
+                .map_err(|source| FileError::Io {
+                    action: "write to sink file".into(),
+                    source,
+                })?;
         }
         self.line = line;
         Ok(())
@@ -121,15 +78,18 @@ impl SinkTask for FileSinkTask {
     async fn flush(&mut self, _offsets: &PartitionOffsets) -> ConnectResult<()> {
         let path = self.path.clone();
         let writer = self.writer()?;
-        writer
-            .flush()
-            .await
-            .map_err(|e| ConnectError::with_source(format!("cannot flush {path}"), e))?;
+        writer.flush().await.map_err(|source| FileError::Io {
+            action: format!("flush {path}"),
+            source,
+        })?;
         writer
             .get_ref()
             .sync_data()
             .await
-            .map_err(|e| ConnectError::with_source(format!("cannot sync {path}"), e))?;
+            .map_err(|source| FileError::Io {
+                action: format!("sync {path}"),
+                source,
+            })?;
         Ok(())
     }
 
@@ -183,11 +143,5 @@ mod tests {
         assert_eq!(committable, current);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\n7\n");
         task.stop().await.unwrap();
-    }
-
-    #[test]
-    fn file_is_required() {
-        let errs = FileSinkConnector::default().validate(&PropertyMap::new());
-        assert_eq!(errs.iter().next().unwrap().key, "file");
     }
 }

@@ -1,21 +1,17 @@
-//! `FileStreamSource`: one file, one topic, one task.
+//! The `FileStreamSource` task: reads the file line by line, one record
+//! per line, from the byte position stored in the last offset.
 
 use std::io::SeekFrom;
 
 use async_trait::async_trait;
 use ferry_api::{
-    ConfigDef, ConfigKey, ConfigType, ConnectError, ConnectResult, Connector, ConnectorContext,
-    Importance, OffsetMap, PropertyMap, Schema, SchemaRef, SourceConnector, SourceRecord,
-    SourceTask, SourceTaskContext, Validator, Value,
+    ConnectResult, OffsetMap, PropertyMap, Schema, SchemaRef, SourceRecord, SourceTask,
+    SourceTaskContext, Value,
 };
 use tokio::io::{AsyncBufReadExt, AsyncSeekExt, BufReader};
 
-/// Config key: the file to read.
-pub const FILE: &str = "file";
-/// Config key: the topic to write to.
-pub const TOPIC: &str = "topic";
-/// Config key: the most lines returned by one poll.
-pub const BATCH_SIZE: &str = "batch.size";
+use crate::config::FileSourceConfig;
+use crate::error::FileError;
 
 /// Source partition key, as Kafka's `FileStreamSourceTask.FILENAME_FIELD`.
 pub const FILENAME_FIELD: &str = "filename";
@@ -24,72 +20,6 @@ pub const POSITION_FIELD: &str = "position";
 
 /// How long a poll waits for new lines before returning an empty batch.
 const IDLE_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
-
-fn config_def() -> ConfigDef {
-    ConfigDef::new()
-        .define(
-            ConfigKey::new(FILE, ConfigType::String)
-                .required()
-                .validator(Validator::NonEmptyString)
-                .importance(Importance::High)
-                .doc("Source filename."),
-        )
-        .define(
-            ConfigKey::new(TOPIC, ConfigType::String)
-                .required()
-                .validator(Validator::custom(|v| match v {
-                    ferry_api::ConfigValue::String(s) if s.contains(',') => {
-                        Err("must be a single topic, not a list".into())
-                    }
-                    ferry_api::ConfigValue::String(s) if s.trim().is_empty() => {
-                        Err("must name a topic".into())
-                    }
-                    _ => Ok(()),
-                }))
-                .importance(Importance::High)
-                .doc("The topic to publish data to."),
-        )
-        .define(
-            ConfigKey::new(BATCH_SIZE, ConfigType::Int)
-                .default_value("2000")
-                .validator(Validator::at_least(1.0))
-                .importance(Importance::Low)
-                .doc("The maximum number of records the source task can read from the file each time it is polled."),
-        )
-}
-
-/// The connector: validates config and hands it to a single task.
-#[derive(Debug, Default)]
-pub struct FileSourceConnector {
-    props: PropertyMap,
-}
-
-#[async_trait]
-impl Connector for FileSourceConnector {
-    fn version(&self) -> String {
-        env!("CARGO_PKG_VERSION").to_string()
-    }
-
-    fn config_def(&self) -> ConfigDef {
-        config_def()
-    }
-
-    async fn start(&mut self, _ctx: ConnectorContext, props: &PropertyMap) -> ConnectResult<()> {
-        self.props = props.clone();
-        Ok(())
-    }
-
-    fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<PropertyMap>> {
-        // One file cannot be split: always exactly one task, as Kafka's.
-        Ok(vec![self.props.clone()])
-    }
-}
-
-impl SourceConnector for FileSourceConnector {
-    fn create_task(&self) -> Box<dyn SourceTask> {
-        Box::new(FileSourceTask::default())
-    }
-}
 
 /// Reads lines from the file, remembering the byte position after each.
 #[derive(Default)]
@@ -117,16 +47,20 @@ impl FileSourceTask {
                 tracing::debug!(file = %self.path, "source file does not exist yet");
                 return Ok(false);
             }
-            Err(e) => {
-                return Err(ConnectError::with_source(
-                    format!("cannot open source file {}", self.path),
-                    e,
-                ))
+            Err(source) => {
+                return Err(FileError::Io {
+                    action: format!("open source file {}", self.path),
+                    source,
+                }
+                .into())
             }
         };
         file.seek(SeekFrom::Start(self.position))
             .await
-            .map_err(|e| ConnectError::with_source(format!("cannot seek in {}", self.path), e))?;
+            .map_err(|source| FileError::Io {
+                action: format!("seek in {}", self.path),
+                source,
+            })?;
         self.reader = Some(BufReader::with_capacity(256 * 1024, file));
         Ok(true)
     }
@@ -153,10 +87,10 @@ fn strip_line_end(line: &[u8]) -> &[u8] {
 #[async_trait]
 impl SourceTask for FileSourceTask {
     async fn start(&mut self, ctx: SourceTaskContext, props: &PropertyMap) -> ConnectResult<()> {
-        let cfg = config_def().parse(props)?;
-        self.path = cfg.string(FILE).unwrap_or_default().to_string();
-        self.topic = cfg.string(TOPIC).unwrap_or_default().to_string();
-        self.batch_size = cfg.int(BATCH_SIZE).unwrap_or(2000).max(1) as usize;
+        let cfg = FileSourceConfig::parse(props)?;
+        self.path = cfg.file;
+        self.topic = cfg.topic;
+        self.batch_size = cfg.batch_size;
         self.partition = OffsetMap::new();
         self.partition
             .insert(FILENAME_FIELD.into(), self.path.clone().into());
@@ -165,11 +99,9 @@ impl SourceTask for FileSourceTask {
             Some(offset) => offset
                 .get(POSITION_FIELD)
                 .and_then(serde_json::Value::as_u64)
-                .ok_or_else(|| {
-                    ConnectError::other(format!(
-                        "stored offset for {} has no numeric {POSITION_FIELD:?}: {offset:?}",
-                        self.path
-                    ))
+                .ok_or_else(|| FileError::BadOffset {
+                    file: self.path.clone(),
+                    offset: offset.clone(),
                 })?,
             None => 0,
         };
@@ -188,7 +120,10 @@ impl SourceTask for FileSourceTask {
             let n = reader
                 .read_until(b'\n', &mut self.line)
                 .await
-                .map_err(|e| ConnectError::with_source(format!("cannot read {}", self.path), e))?;
+                .map_err(|source| FileError::Io {
+                    action: format!("read {}", self.path),
+                    source,
+                })?;
             if n == 0 || self.line.last() != Some(&b'\n') {
                 // End of file, possibly in the middle of a line: keep the
                 // partial line and wait for the rest.
@@ -298,15 +233,5 @@ mod tests {
         assert!(task.poll().await.unwrap().is_empty());
         std::fs::write(&path, "x\n").unwrap();
         assert_eq!(values(&task.poll().await.unwrap()), ["x"]);
-    }
-
-    #[test]
-    fn topic_lists_and_missing_keys_are_refused_together() {
-        let mut p = PropertyMap::new();
-        p.insert("topic".into(), "a,b".into());
-        p.insert("batch.size".into(), "0".into());
-        let errs = FileSourceConnector::default().validate(&p);
-        let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
-        assert_eq!(keys, ["file", "topic", "batch.size"]);
     }
 }
