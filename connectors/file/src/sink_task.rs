@@ -104,7 +104,28 @@ impl SinkTask for FileSinkTask {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferry_api::{Headers, TimestampType, TopicPartition};
+    use ferry_api::{Headers, Schema, SchemaBuilder, Struct, TimestampType, TopicPartition};
+
+    #[test]
+    fn values_render_as_javas_to_string() {
+        let line = |v: Value| {
+            let mut out = Vec::new();
+            render(&v, &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(line("text".into()), "text");
+        assert_eq!(line(Value::Float64(1.0)), "1.0");
+        assert_eq!(
+            line(Value::Map(vec![("k".into(), Value::Int64(1))])),
+            "{k=1}"
+        );
+        let schema = SchemaBuilder::struct_()
+            .field("id", Schema::int32())
+            .field("name", Schema::string())
+            .build();
+        let row = Struct::new(schema).with("id", 7).with("name", "a");
+        assert_eq!(line(Value::Struct(row)), "Struct{id=7,name=a}");
+    }
 
     fn record(offset: i64, value: Value) -> SinkRecord {
         let tp = TopicPartition::new("t", 0);
