@@ -155,6 +155,35 @@ fn assert_complete_and_ordered(output: &[String], topic: &BTreeMap<i32, Vec<Stri
     }
 }
 
+/// A running worker passes `/health`, `/health/live` and the ECS task
+/// definition's container health check, run as ECS runs it.
+fn assert_health_checks_pass(port: u16) {
+    let (status, body) = http_get(port, "/health").expect("/health");
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["status"], "healthy", "{body}");
+    let (status, body) = http_get(port, "/health/live").expect("/health/live");
+    assert_eq!(status, 200, "{body}");
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let task: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("deploy/ecs/task-definition.json")).unwrap(),
+    )
+    .unwrap();
+    let command: Vec<String> = task["containerDefinitions"][0]["healthCheck"]["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().replace("8083", &port.to_string()))
+        .collect();
+    assert_eq!(command[0], "CMD", "{command:?}");
+    let ok = std::process::Command::new(&command[1])
+        .args(&command[2..])
+        .status()
+        .expect("run the ECS health check");
+    assert!(ok.success(), "ECS health check {command:?} failed: {ok}");
+}
+
 #[test]
 fn file_source_to_file_sink_moves_every_line_in_partition_order() {
     let p = Pipeline::new();
@@ -181,6 +210,8 @@ fn file_source_to_file_sink_moves_every_line_in_partition_order() {
         metrics.contains("kafka_connect_source_task_metrics_source_record_write_total"),
         "{metrics}"
     );
+
+    assert_health_checks_pass(worker.port);
 
     stop_cleanly(&mut worker);
 

@@ -162,10 +162,7 @@ mod tests {
     }
 
     fn props(file: &str) -> PropertyMap {
-        [("file", file), ("topic", "lines"), ("batch.size", "2")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        ferry_api::property_map([("file", file), ("topic", "lines"), ("batch.size", "2")])
     }
 
     async fn started(file: &str, stored: Option<u64>) -> FileSourceTask {

@@ -625,13 +625,7 @@ fn valid_locale(l: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    pub(crate) fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use ferry_api::property_map;
 
     fn base() -> Vec<(&'static str, &'static str)> {
         vec![
@@ -647,7 +641,7 @@ mod tests {
     fn errors(extra: &[(&'static str, &'static str)]) -> Vec<String> {
         let mut p = base();
         p.extend_from_slice(extra);
-        match S3SinkConfig::parse(&props(&p)) {
+        match S3SinkConfig::parse(&property_map(p.clone())) {
             Ok(_) => vec![],
             Err(e) => e.iter().map(|e| e.to_string()).collect(),
         }
@@ -655,7 +649,7 @@ mod tests {
 
     #[test]
     fn confluent_defaults_apply() {
-        let c = S3SinkConfig::parse(&props(&base())).unwrap();
+        let c = S3SinkConfig::parse(&property_map(base())).unwrap();
         assert_eq!(c.region, "us-west-2");
         assert!(c.path_style);
         assert_eq!(c.part_size, 25 * 1024 * 1024);
@@ -693,7 +687,10 @@ mod tests {
             if v.contains("Field") {
                 p.push((PARTITION_FIELD_NAME, "a"));
             }
-            assert!(S3SinkConfig::parse(&props(&p)).is_ok(), "{k}={v}");
+            assert!(
+                S3SinkConfig::parse(&property_map(p.clone())).is_ok(),
+                "{k}={v}"
+            );
         }
     }
 
@@ -776,10 +773,17 @@ mod tests {
         ] {
             let mut p = base();
             p.push((SCHEMA_COMPATIBILITY, v));
-            assert_eq!(S3SinkConfig::parse(&props(&p)).unwrap().compatibility, want);
+            assert_eq!(
+                S3SinkConfig::parse(&property_map(p.clone()))
+                    .unwrap()
+                    .compatibility,
+                want
+            );
         }
         assert_eq!(
-            S3SinkConfig::parse(&props(&base())).unwrap().compatibility,
+            S3SinkConfig::parse(&property_map(base()))
+                .unwrap()
+                .compatibility,
             Compatibility::None
         );
         let e = errors(&[(SCHEMA_COMPATIBILITY, "SIDEWAYS")]).join("\n");

@@ -185,25 +185,25 @@ impl ConnectorConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        ferry_api::property_map(pairs.iter().copied())
-    }
+    use ferry_api::property_map;
 
     #[test]
     fn sink_needs_exactly_one_subscription() {
         let base = [("name", "s"), ("connector.class", "FileStreamSink")];
-        let none =
-            ConnectorConfig::from_props(props(&base), ConnectorKind::Sink, &PropertyMap::new())
-                .unwrap_err();
+        let none = ConnectorConfig::from_props(
+            property_map(base),
+            ConnectorKind::Sink,
+            &PropertyMap::new(),
+        )
+        .unwrap_err();
         assert_eq!(none.0[0].key, "topics");
-        let mut both = props(&base);
+        let mut both = property_map(base);
         both.insert("topics".into(), "a".into());
         both.insert("topics.regex".into(), "a.*".into());
         let err = ConnectorConfig::from_props(both, ConnectorKind::Sink, &PropertyMap::new())
             .unwrap_err();
         assert_eq!(err.0[0].key, "topics.regex");
-        let mut ok = props(&base);
+        let mut ok = property_map(base);
         ok.insert("topics".into(), "a, b".into());
         let cfg =
             ConnectorConfig::from_props(ok, ConnectorKind::Sink, &PropertyMap::new()).unwrap();
@@ -216,7 +216,7 @@ mod tests {
     #[test]
     fn several_bad_common_keys_are_reported_together() {
         let errs = ConnectorConfig::from_props(
-            props(&[
+            property_map([
                 ("connector.class", "X"),
                 ("tasks.max", "0"),
                 ("errors.tolerance", "all"),
@@ -231,12 +231,12 @@ mod tests {
 
     #[test]
     fn restart_policy_falls_back_to_worker_then_connector_overrides() {
-        let worker = props(&[("ferry.task.restart.on.failure", "false")]);
+        let worker = property_map([("ferry.task.restart.on.failure", "false")]);
         let base = [("name", "s"), ("connector.class", "X")];
-        let cfg =
-            ConnectorConfig::from_props(props(&base), ConnectorKind::Source, &worker).unwrap();
+        let cfg = ConnectorConfig::from_props(property_map(base), ConnectorKind::Source, &worker)
+            .unwrap();
         assert!(!cfg.restart.enabled);
-        let mut own = props(&base);
+        let mut own = property_map(base);
         own.insert("ferry.task.restart.on.failure".into(), "true".into());
         let cfg = ConnectorConfig::from_props(own, ConnectorKind::Source, &worker).unwrap();
         assert!(cfg.restart.enabled);

@@ -160,14 +160,11 @@ impl WorkerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        ferry_api::property_map(pairs.iter().copied())
-    }
+    use ferry_api::property_map;
 
     #[test]
     fn defaults_match_kafka_connect() {
-        let w = WorkerConfig::from_props(props(&[
+        let w = WorkerConfig::from_props(property_map([
             ("key.converter", "StringConverter"),
             ("value.converter", "StringConverter"),
         ]))

@@ -152,14 +152,8 @@ fn prefixed(config_key: &str, errors: ConfigErrors) -> ConfigError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_api::property_map;
     use ferry_api::{Schema, Value};
-
-    fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn java_class_names_and_aliases_resolve() {
@@ -189,7 +183,7 @@ mod tests {
         let json = converter_for(
             "value.converter",
             JSON_CONVERTER,
-            &props(&[("schemas.enable", "false")]),
+            &property_map([("schemas.enable", "false")]),
             false,
         )
         .unwrap();
@@ -198,11 +192,17 @@ mod tests {
             .unwrap();
         assert_eq!(bytes.as_deref(), Some(&b"1"[..]));
 
-        let string = converter_for("key.converter", "StringConverter", &props(&[]), true).unwrap();
+        let string = converter_for(
+            "key.converter",
+            "StringConverter",
+            &PropertyMap::new(),
+            true,
+        )
+        .unwrap();
         let (schema, _) = string.to_connect("t", Some(b"k")).unwrap();
         assert_eq!(schema.unwrap(), Schema::optional_string());
 
-        let bytes = converter_for("key.converter", "ByteArray", &props(&[]), true).unwrap();
+        let bytes = converter_for("key.converter", "ByteArray", &PropertyMap::new(), true).unwrap();
         assert_eq!(
             bytes.to_connect("t", None).unwrap().0.unwrap(),
             Schema::optional_bytes()
@@ -211,11 +211,16 @@ mod tests {
 
     #[test]
     fn header_converters_include_the_value_converters() {
-        let simple =
-            header_converter_for("header.converter", SIMPLE_HEADER_CONVERTER, &props(&[])).unwrap();
+        let simple = header_converter_for(
+            "header.converter",
+            SIMPLE_HEADER_CONVERTER,
+            &PropertyMap::new(),
+        )
+        .unwrap();
         let (schema, value) = simple.to_connect_header("t", "h", Some(b"7")).unwrap();
         assert_eq!((schema.unwrap(), value), (Schema::int8(), Value::Int8(7)));
-        let json = header_converter_for("header.converter", "JsonConverter", &props(&[])).unwrap();
+        let json =
+            header_converter_for("header.converter", "JsonConverter", &PropertyMap::new()).unwrap();
         let bytes = json
             .from_connect_header("t", "h", Some(&Schema::boolean()), &Value::Boolean(true))
             .unwrap()
@@ -224,10 +229,13 @@ mod tests {
             bytes,
             br#"{"schema":{"type":"boolean","optional":false},"payload":true}"#
         );
-        assert!(header_converter_for("header.converter", "String", &props(&[])).is_ok());
-        assert!(
-            header_converter_for("header.converter", "ByteArrayConverter", &props(&[])).is_ok()
-        );
+        assert!(header_converter_for("header.converter", "String", &PropertyMap::new()).is_ok());
+        assert!(header_converter_for(
+            "header.converter",
+            "ByteArrayConverter",
+            &PropertyMap::new()
+        )
+        .is_ok());
     }
 
     #[test]
@@ -235,7 +243,7 @@ mod tests {
         let err = converter_for(
             "value.converter",
             "io.confluent.connect.avro.AvroConverter",
-            &props(&[]),
+            &PropertyMap::new(),
             false,
         )
         .err()
@@ -247,14 +255,19 @@ mod tests {
         );
         assert!(err.reason.contains(JSON_CONVERTER), "{err}");
         assert!(err.reason.contains(BYTE_ARRAY_CONVERTER), "{err}");
-        let err = header_converter_for("header.converter", "Nope", &props(&[]))
+        let err = header_converter_for("header.converter", "Nope", &PropertyMap::new())
             .err()
             .unwrap();
         assert_eq!(err.key, "header.converter");
         assert!(err.reason.contains(SIMPLE_HEADER_CONVERTER), "{err}");
-        let err = converter_for("key.converter", "SimpleHeaderConverter", &props(&[]), true)
-            .err()
-            .unwrap();
+        let err = converter_for(
+            "key.converter",
+            "SimpleHeaderConverter",
+            &PropertyMap::new(),
+            true,
+        )
+        .err()
+        .unwrap();
         assert!(err.reason.contains("only converts headers"), "{err}");
     }
 
@@ -263,7 +276,7 @@ mod tests {
         let err = converter_for(
             "value.converter",
             "Json",
-            &props(&[("schemas.enable", "maybe"), ("decimal.format", "HEX")]),
+            &property_map([("schemas.enable", "maybe"), ("decimal.format", "HEX")]),
             false,
         )
         .err()
@@ -276,7 +289,7 @@ mod tests {
         let err = converter_for(
             "key.converter",
             STRING_CONVERTER,
-            &props(&[("converter.encoding", "UTF-16")]),
+            &property_map([("converter.encoding", "UTF-16")]),
             true,
         )
         .err()

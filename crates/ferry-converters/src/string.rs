@@ -72,13 +72,7 @@ impl Converter for StringConverter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use ferry_api::property_map;
 
     #[test]
     fn strings_round_trip_as_utf8() {
@@ -118,11 +112,16 @@ mod tests {
 
     #[test]
     fn only_utf8_encodings_are_accepted() {
-        assert!(StringConverter::from_props(&props(&[])).is_ok());
-        assert!(StringConverter::from_props(&props(&[("converter.encoding", "utf-8")])).is_ok());
-        assert!(StringConverter::from_props(&props(&[("converter.encoding", "UTF8")])).is_ok());
-        let err = StringConverter::from_props(&props(&[("converter.encoding", "ISO-8859-1")]))
-            .unwrap_err();
+        assert!(StringConverter::from_props(&PropertyMap::new()).is_ok());
+        assert!(
+            StringConverter::from_props(&property_map([("converter.encoding", "utf-8")])).is_ok()
+        );
+        assert!(
+            StringConverter::from_props(&property_map([("converter.encoding", "UTF8")])).is_ok()
+        );
+        let err =
+            StringConverter::from_props(&property_map([("converter.encoding", "ISO-8859-1")]))
+                .unwrap_err();
         assert_eq!(err.key, "converter.encoding");
         assert_eq!(err.value.as_deref(), Some("ISO-8859-1"));
     }

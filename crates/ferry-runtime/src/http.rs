@@ -1,5 +1,5 @@
 //! The worker's HTTP listener: Kafka Connect's REST API (read-only in
-//! standalone mode), `/metrics` for Prometheus and `/health`.
+//! standalone mode), `/metrics` for Prometheus and `/health` (see [`crate::health`]).
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
+use crate::health::{self, Probe, WorkerPhase};
 use crate::metrics::Metrics;
 use crate::plugins::PluginRegistry;
 use crate::status::{ConnectorStatus, StatusRegistry};
@@ -25,6 +26,8 @@ pub struct HttpState {
     pub plugins: Arc<PluginRegistry>,
     /// `host:port` reported as `worker_id`.
     pub worker_id: String,
+    /// Starting, running or stopping, for `/health`.
+    pub phase: WorkerPhase,
 }
 
 /// Kafka Connect's error body.
@@ -45,6 +48,7 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/", get(root))
         .route("/health", get(health))
+        .route("/health/live", get(liveness))
         .route("/metrics", get(metrics))
         .route("/connectors", get(list_connectors))
         .route("/connectors/{name}", get(connector_info))
@@ -64,25 +68,13 @@ async fn root() -> Json<Value> {
 }
 
 async fn health(State(s): State<HttpState>) -> Response {
-    let failed: Vec<String> = s
-        .status
-        .all()
-        .iter()
-        .flat_map(|(name, c)| {
-            c.tasks
-                .iter()
-                .filter(|(_, t)| t.state == crate::status::State::Failed)
-                .map(move |(n, _)| format!("{name}-{n}"))
-        })
-        .collect();
-    // Kafka's /health reports the worker, not its tasks: a failed task does
-    // not make the worker unhealthy (it is restarted), but say so.
-    let message = if failed.is_empty() {
-        "Worker has completed startup and is ready to handle requests.".to_string()
-    } else {
-        format!("Worker is running; failed tasks: {}", failed.join(", "))
-    };
-    Json(json!({"status": "healthy", "message": message})).into_response()
+    let (code, body) = health::report(Probe::Readiness, &s.phase, &s.status);
+    (code, Json(body)).into_response()
+}
+
+async fn liveness(State(s): State<HttpState>) -> Response {
+    let (code, body) = health::report(Probe::Liveness, &s.phase, &s.status);
+    (code, Json(body)).into_response()
 }
 
 async fn metrics(State(s): State<HttpState>) -> Response {

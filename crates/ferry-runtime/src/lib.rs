@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod health;
 pub mod herder;
 pub mod http;
 pub mod kafka_client;

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::RuntimeError;
+use crate::health::WorkerPhase;
 use crate::herder::StandaloneHerder;
 use crate::http::{listener_address, router, HttpState};
 use crate::metrics::Metrics;
@@ -90,6 +91,7 @@ pub async fn run_standalone(
         metrics: services.metrics.clone(),
         plugins: Arc::new(plugins),
         worker_id: String::new(),
+        phase: WorkerPhase::default(),
     };
     let mut servers = Vec::new();
     for listener in &services.worker.listeners {
@@ -117,8 +119,10 @@ pub async fn run_standalone(
     for p in prepared {
         herder.start(p).await?;
     }
+    http.phase.set_running();
     tracing::info!("worker started");
     wait_for_signal().await;
+    http.phase.set_stopping();
     tracing::info!("shutting down: stopping tasks, flushing and committing offsets");
     herder.stop().await;
     for s in servers {

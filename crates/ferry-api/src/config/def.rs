@@ -404,10 +404,7 @@ impl ConfigDef {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        crate::property_map(pairs.iter().copied())
-    }
+    use crate::property_map;
 
     fn def() -> ConfigDef {
         ConfigDef::new()
@@ -434,7 +431,7 @@ mod tests {
     #[test]
     fn defaults_apply_and_types_parse() {
         let p = def()
-            .parse(&props(&[
+            .parse(&property_map([
                 ("file", "x"),
                 ("flag", "TRUE"),
                 ("topics", " a, b ,"),
@@ -450,7 +447,7 @@ mod tests {
     #[test]
     fn every_problem_is_reported_at_once() {
         let errs = def()
-            .parse(&props(&[
+            .parse(&property_map([
                 ("batch.size", "0"),
                 ("mode", "c"),
                 ("flag", "yes"),
@@ -476,7 +473,7 @@ mod tests {
             ConfigKey::new("pw", ConfigType::Password)
                 .validator(Validator::custom(|_| Err("too short".into()))),
         );
-        let errs = def.parse(&props(&[("pw", "hunter2")])).unwrap_err();
+        let errs = def.parse(&property_map([("pw", "hunter2")])).unwrap_err();
         let text = errs.to_string();
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("[hidden]"), "{text}");

@@ -128,13 +128,7 @@ impl JsonConverterConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use ferry_api::property_map;
 
     #[test]
     fn defaults_match_kafka() {
@@ -148,7 +142,7 @@ mod tests {
 
     #[test]
     fn reads_every_key_case_insensitively() {
-        let cfg = JsonConverterConfig::from_props(&props(&[
+        let cfg = JsonConverterConfig::from_props(&property_map([
             ("schemas.enable", "FALSE"),
             ("decimal.format", "numeric"),
             ("replace.null.with.default", "false"),
@@ -164,7 +158,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_keys() {
-        let errs = JsonConverterConfig::from_props(&props(&[
+        let errs = JsonConverterConfig::from_props(&property_map([
             ("schemas.enable", "yes"),
             ("decimal.format", "HEX"),
         ]))
