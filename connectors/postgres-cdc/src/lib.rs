@@ -14,6 +14,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod connector;
 pub mod envelope;
 pub mod errors;
 pub mod filters;
@@ -24,6 +25,9 @@ pub mod snapshot;
 pub mod task;
 pub mod tls;
 pub mod types;
+
+pub use connector::PostgresConnector;
+pub use task::PostgresTask;
 
 use ferry_api::{ConnectorFactory, ConnectorPlugin};
 
@@ -38,6 +42,6 @@ pub fn plugin() -> ConnectorPlugin {
             "postgres-cdc",
         ],
         version: env!("CARGO_PKG_VERSION"),
-        factory: ConnectorFactory::Source(|| Box::new(task::PostgresConnector::default())),
+        factory: ConnectorFactory::Source(|| Box::new(PostgresConnector::default())),
     }
 }

@@ -1,4 +1,5 @@
-//! The connector (one task: a replication slot has one reader) and its task.
+//! The task: starts the WAL reader, hands its records to the worker and
+//! confirms stored positions to PostgreSQL.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,57 +7,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ferry_api::metrics::Gauge;
 use ferry_api::{
-    ConfigDef, ConfigErrors, ConnectError, ConnectResult, Connector, ConnectorContext, OffsetMap,
-    PropertyMap, SourceConnector, SourcePosition, SourceRecord, SourceTask, SourceTaskContext,
+    ConnectError, ConnectResult, OffsetMap, PropertyMap, SourcePosition, SourceRecord, SourceTask,
+    SourceTaskContext,
 };
 use pg_walstream::CancellationToken;
 use tokio::sync::{mpsc, watch};
 
-use crate::config::{config_def, PgConfig};
+use crate::config::PgConfig;
 use crate::offsets::{flushable_lsn, resume_from};
 use crate::producer::{Item, Producer};
 use crate::setup;
-
-/// The connector.
-#[derive(Debug, Default)]
-pub struct PostgresConnector {
-    props: PropertyMap,
-}
-
-#[async_trait]
-impl Connector for PostgresConnector {
-    fn version(&self) -> String {
-        env!("CARGO_PKG_VERSION").to_string()
-    }
-
-    fn config_def(&self) -> ConfigDef {
-        config_def()
-    }
-
-    fn validate(&self, props: &PropertyMap) -> ConfigErrors {
-        match PgConfig::parse(props) {
-            Ok(_) => ConfigErrors::default(),
-            Err(e) => e,
-        }
-    }
-
-    async fn start(&mut self, _ctx: ConnectorContext, props: &PropertyMap) -> ConnectResult<()> {
-        PgConfig::parse(props)?;
-        self.props = props.clone();
-        Ok(())
-    }
-
-    fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<PropertyMap>> {
-        // One slot, one reader: always exactly one task, as Debezium.
-        Ok(vec![self.props.clone()])
-    }
-}
-
-impl SourceConnector for PostgresConnector {
-    fn create_task(&self) -> Box<dyn SourceTask> {
-        Box::new(PostgresTask::default())
-    }
-}
 
 /// The task: `poll` drains the producer's queue; `commit` confirms LSNs.
 #[derive(Default)]
