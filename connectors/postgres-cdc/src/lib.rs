@@ -7,7 +7,7 @@
 //! * [`config`]: Debezium's configuration keys and defaults.
 //! * [`types`]: PostgreSQL types → Connect schemas and values.
 //! * [`envelope`]: key/value/envelope schemas and the `source` block.
-//! * [`snapshot`] and [`producer`]: the initial snapshot and the stream.
+//! * [`snapshot`] and [`wal_stream`]: the initial snapshot and the replication stream.
 //! * [`offsets`]: Debezium's offset shape; resume and confirmation rules.
 //!
 //! See `connectors/postgres-cdc/README.md` for the user's guide.
@@ -19,12 +19,12 @@ pub mod envelope;
 pub mod errors;
 pub mod filters;
 pub mod offsets;
-pub mod producer;
 pub mod setup;
 pub mod snapshot;
 pub mod task;
 pub mod tls;
 pub mod types;
+pub mod wal_stream;
 
 pub use connector::PostgresConnector;
 pub use task::PostgresTask;

@@ -10,7 +10,7 @@ use futures::StreamExt;
 use crate::catalog::{published_tables, quote_ident, quote_literal};
 use crate::envelope::{now_ns, Cell, SourceInfo, TableRef};
 use crate::offsets::snapshot_offset;
-use crate::producer::{Item, Producer};
+use crate::wal_stream::{Item, WalStream};
 
 fn sql(what: &str, e: tokio_postgres::Error) -> ConnectError {
     ConnectError::other(format!(
@@ -27,7 +27,7 @@ struct Held {
     first_in_table: bool,
 }
 
-impl Producer {
+impl WalStream {
     /// Reads every captured table. `snapshot_name` is the slot's exported
     /// snapshot (None for `initial_only`, which needs no slot); `lsn` is the
     /// slot's consistent point.

@@ -15,17 +15,17 @@ use tokio::sync::{mpsc, watch};
 
 use crate::config::PgConfig;
 use crate::offsets::{flushable_lsn, resume_from};
-use crate::producer::{Item, Producer};
+use crate::wal_stream::{Item, WalStream};
 use crate::setup;
 
-/// The task: `poll` drains the producer's queue; `commit` confirms LSNs.
+/// The task: `poll` drains the WAL stream's queue; `commit` confirms LSNs.
 #[derive(Default)]
 pub struct PostgresTask {
     cfg: Option<Arc<PgConfig>>,
     rx: Option<mpsc::Receiver<Item>>,
     flush: Option<watch::Sender<u64>>,
     cancel: CancellationToken,
-    producer: Option<tokio::task::JoinHandle<()>>,
+    reader: Option<tokio::task::JoinHandle<()>>,
     monitor: Option<tokio::task::JoinHandle<()>>,
     partition: OffsetMap,
     failed: Option<ConnectError>,
@@ -83,9 +83,9 @@ impl SourceTask for PostgresTask {
             gauges,
             self.cancel.clone(),
         )));
-        let mut producer = Producer::new(cfg.clone(), client, tx, flush_rx, self.cancel.clone());
-        producer.behind_source = behind;
-        self.producer = Some(tokio::spawn(producer.run(resume)));
+        let mut stream = WalStream::new(cfg.clone(), client, tx, flush_rx, self.cancel.clone());
+        stream.behind_source = behind;
+        self.reader = Some(tokio::spawn(stream.run(resume)));
         self.rx = Some(rx);
         self.flush = Some(flush_tx);
         self.cfg = Some(cfg);
@@ -114,7 +114,7 @@ impl SourceTask for PostgresTask {
         )
         .await
         {
-            // The producer is gone without a word: treat as a failure.
+            // The WAL stream is gone without a word: treat as a failure.
             self.done = true;
             return Err(ConnectError::retriable(
                 "the PostgreSQL reader stopped unexpectedly",
@@ -168,7 +168,7 @@ impl SourceTask for PostgresTask {
         if let Some(h) = self.monitor.take() {
             h.abort();
         }
-        if let Some(h) = self.producer.take() {
+        if let Some(h) = self.reader.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), h).await;
         }
         if let Some(cfg) = &self.cfg {

@@ -31,7 +31,7 @@ use crate::offsets::{Resume, StreamPos};
 use crate::setup;
 use crate::types::Mapping;
 
-/// What flows from the producer to `poll` (records are the common case:
+/// What flows from the WAL stream to `poll` (records are the common case:
 /// not boxed).
 #[allow(clippy::large_enum_variant)]
 pub enum Item {
@@ -51,7 +51,10 @@ struct Tx {
     events: u64,
 }
 
-pub struct Producer {
+/// The reader of a replication slot: decodes pgoutput into change events
+/// and confirms the positions the worker stored (it runs the snapshot
+/// first when one is due).
+pub struct WalStream {
     pub cfg: Arc<PgConfig>,
     pub client: Client,
     pub catalog: Catalog,
@@ -83,21 +86,21 @@ fn fatal(what: &str, e: impl std::fmt::Display) -> ConnectError {
     ConnectError::other(format!("{what}: {e}"))
 }
 
-impl Producer {
+impl WalStream {
     pub fn new(
         cfg: Arc<PgConfig>,
         client: Client,
         tx: mpsc::Sender<Item>,
         flush: watch::Receiver<u64>,
         cancel: CancellationToken,
-    ) -> Producer {
+    ) -> WalStream {
         let mapping = Mapping {
             decimal: cfg.decimal_mode,
             time: cfg.time_precision,
             binary: cfg.binary_mode,
         };
         let partition = crate::offsets::partition(&cfg.topic_prefix);
-        Producer {
+        WalStream {
             cfg,
             client,
             catalog: Catalog::default(),
