@@ -15,8 +15,8 @@ use tokio::sync::{mpsc, watch};
 
 use crate::config::PgConfig;
 use crate::offsets::{flushable_lsn, resume_from};
-use crate::wal_stream::{Item, WalStream};
 use crate::setup;
+use crate::wal_stream::{Item, WalStream};
 
 /// The task: `poll` drains the WAL stream's queue; `commit` confirms LSNs.
 #[derive(Default)]

@@ -29,13 +29,16 @@ use crate::envelope::{
 };
 use crate::offsets::{Resume, StreamPos};
 use crate::setup;
+use crate::snapshot::Snapshot;
 use crate::types::Mapping;
 
 /// What flows from the WAL stream to `poll` (records are the common case:
 /// not boxed).
 #[allow(clippy::large_enum_variant)]
 pub enum Item {
+    /// A record for the worker.
     Record(SourceRecord),
+    /// The reader failed and stopped.
     Failed(Box<ConnectError>),
     /// `snapshot.mode=initial_only` finished: nothing more will come.
     Done,
@@ -55,14 +58,16 @@ struct Tx {
 /// and confirms the positions the worker stored (it runs the snapshot
 /// first when one is due).
 pub struct WalStream {
-    pub cfg: Arc<PgConfig>,
-    pub client: Client,
-    pub catalog: Catalog,
-    pub mapping: Mapping,
-    pub tx: mpsc::Sender<Item>,
-    pub flush: watch::Receiver<u64>,
-    pub cancel: CancellationToken,
-    pub partition: OffsetMap,
+    cfg: Arc<PgConfig>,
+    client: Client,
+    catalog: Catalog,
+    mapping: Mapping,
+    tx: mpsc::Sender<Item>,
+    flush: watch::Receiver<u64>,
+    /// Set when the task stops.
+    pub(crate) cancel: CancellationToken,
+    /// The source partition of every record.
+    pub(crate) partition: OffsetMap,
     stream: Option<LogicalReplicationStream>,
     parser: LogicalReplicationParser,
     relations: HashMap<u32, RelationDesc>,
@@ -87,6 +92,8 @@ fn fatal(what: &str, e: impl std::fmt::Display) -> ConnectError {
 }
 
 impl WalStream {
+    /// A reader of `cfg`'s slot that queues on `tx`, confirms what `flush`
+    /// announces and stops when `cancel` is set.
     pub fn new(
         cfg: Arc<PgConfig>,
         client: Client,
@@ -192,7 +199,10 @@ impl WalStream {
             }
         };
         if snapshot && mode == SnapshotMode::InitialOnly {
-            self.snapshot(None, 0).await?;
+            Snapshot::begin(cfg.clone(), None, 0)
+                .await?
+                .run(self)
+                .await?;
             let _ = self.tx.send(Item::Done).await;
             return Ok(());
         }
@@ -243,7 +253,10 @@ impl WalStream {
                 .await?
                 .and_then(|s| s.confirmed_flush)
                 .unwrap_or(0);
-            self.snapshot(Some(&name), cp).await?;
+            Snapshot::begin(cfg.clone(), Some(&name), cp)
+                .await?
+                .run(self)
+                .await?;
             self.last_commit_end = cp;
         } else if slot.is_none() {
             self.last_commit_end = setup::slot_state(&self.client, &cfg.slot_name)
@@ -378,6 +391,7 @@ impl WalStream {
         self.push(Item::Record(record)).await;
     }
 
+    /// A heartbeat record (on `topic.heartbeat.prefix`.`topic.prefix`) with `offset`.
     pub fn heartbeat_record(&self, offset: OffsetMap) -> SourceRecord {
         let key =
             Struct::new(heartbeat_key_schema()).with("serverName", self.cfg.topic_prefix.as_str());
@@ -601,6 +615,8 @@ impl WalStream {
         Ok(t)
     }
 
+    /// The schemas of a relation (read from the catalog), or `None` if the
+    /// filters leave it out.
     pub async fn table_schema(&mut self, rel: &RelationDesc) -> ConnectResult<Option<TableRef>> {
         if !self.cfg.filters.table_included(&rel.schema, &rel.table) {
             return Ok(None);
