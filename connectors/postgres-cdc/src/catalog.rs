@@ -46,7 +46,7 @@ pub struct Catalog {
 }
 
 fn sql_err(what: &str, e: tokio_postgres::Error) -> String {
-    format!("{what}: {}", crate::errors::describe_pg(&e))
+    format!("{what}: {}", crate::error::describe_pg(&e))
 }
 
 impl Catalog {

@@ -16,7 +16,7 @@ pub mod catalog;
 pub mod config;
 pub mod connector;
 pub mod envelope;
-pub mod errors;
+pub mod error;
 pub mod filters;
 pub mod offsets;
 pub mod setup;

@@ -7,7 +7,7 @@ use crate::catalog::{quote_ident, quote_literal};
 use crate::config::{
     PgConfig, PublicationMode, MESSAGE_KEY_COLUMNS, PUBLICATION_AUTOCREATE_MODE, PUBLICATION_NAME,
 };
-use crate::errors::{
+use crate::error::{
     check_replication_privilege, check_slot_free, check_wal_level, connect_error, describe_pg,
 };
 

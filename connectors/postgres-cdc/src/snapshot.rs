@@ -19,7 +19,7 @@ use crate::wal_stream::{Item, WalStream};
 fn sql(what: &str, e: tokio_postgres::Error) -> ConnectError {
     ConnectError::other(format!(
         "snapshot: {what}: {}",
-        crate::errors::describe_pg(&e)
+        crate::error::describe_pg(&e)
     ))
 }
 

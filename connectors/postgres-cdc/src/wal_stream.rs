@@ -228,7 +228,7 @@ impl WalStream {
             .await
             .map_err(|e| {
                 let text = e.to_string();
-                match crate::errors::tls_hint(&cfg, &text) {
+                match crate::error::tls_hint(&cfg, &text) {
                     Some(hint) => ConnectError::other(format!(
                         "cannot open the replication connection: {text}; {hint}"
                     )),
@@ -378,7 +378,7 @@ impl WalStream {
         self.last_heartbeat = Instant::now();
         if let Some(q) = self.cfg.heartbeat_action_query.clone() {
             if let Err(e) = self.client.batch_execute(&q).await {
-                tracing::warn!(error = %crate::errors::describe_pg(&e), "heartbeat.action.query failed");
+                tracing::warn!(error = %crate::error::describe_pg(&e), "heartbeat.action.query failed");
             }
         }
         // Outside a transaction everything the server sent up to its last
