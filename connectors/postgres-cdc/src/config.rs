@@ -370,7 +370,7 @@ pub fn config_def() -> ConfigDef {
         )
         .define(
             s(MESSAGE_KEY_COLUMNS).validator(Validator::custom(|v| match v {
-                ConfigValue::String(s) => KeyColumns::parse(s).map(|_| ()),
+                ConfigValue::String(s) => KeyColumns::parse(s).map(|_| ()).map_err(|e| e.to_string()),
                 _ => Ok(()),
             }))
             .doc("Key columns per table, overriding the primary key: <table regex>:<col>[,<col>...][;...]."),

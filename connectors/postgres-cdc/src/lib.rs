@@ -4,7 +4,13 @@
 //! row changes from PostgreSQL's logical replication (`pgoutput`) into
 //! Kafka with Debezium 3.x's topics, keys, envelopes, schemas and offsets.
 //!
-//! * [`config`]: Debezium's configuration keys and defaults.
+//! * [`connector`] and [`task`]: the Kafka Connect connector and its one task.
+//! * [`config`]: Debezium's configuration keys and defaults; [`filters`]:
+//!   table/column include and exclude lists, `message.key.columns`.
+//! * [`error`]: the connector's errors and the kind each becomes.
+//! * [`setup`]: the SQL connection ([`tls`]), pre-flight checks, the
+//!   publication and the slot's state; [`catalog`]: what the stream does not
+//!   say, read from the catalog.
 //! * [`types`]: PostgreSQL types → Connect schemas and values.
 //! * [`envelope`]: key/value/envelope schemas and the `source` block.
 //! * [`snapshot`] and [`wal_stream`]: the initial snapshot and the replication stream.
@@ -27,6 +33,7 @@ pub mod types;
 pub mod wal_stream;
 
 pub use connector::PostgresConnector;
+pub use error::PgCdcError;
 pub use task::PostgresTask;
 
 use ferry_api::{ConnectorFactory, ConnectorPlugin};

@@ -6,21 +6,19 @@
 use std::sync::Arc;
 
 use bytes::{Buf, BytesMut};
-use ferry_api::{ConnectError, ConnectResult, OffsetMap, SourceRecord, Value};
+use ferry_api::{ConnectResult, OffsetMap, SourceRecord, Value};
 use futures::StreamExt;
 use tokio_postgres::Client;
 
 use crate::catalog::{published_tables, quote_ident, quote_literal};
 use crate::config::PgConfig;
 use crate::envelope::{now_ns, Cell, SourceInfo, TableRef};
+use crate::error::PgCdcError;
 use crate::offsets::snapshot_offset;
 use crate::wal_stream::{Item, WalStream};
 
-fn sql(what: &str, e: tokio_postgres::Error) -> ConnectError {
-    ConnectError::other(format!(
-        "snapshot: {what}: {}",
-        crate::error::describe_pg(&e)
-    ))
+fn sql(what: &str, e: tokio_postgres::Error) -> PgCdcError {
+    PgCdcError::sql(format!("snapshot: {what}"), &e)
 }
 
 /// A row read but not yet sent: the next row decides its `snapshot` marker.
@@ -94,9 +92,7 @@ impl Snapshot {
         let kind = cfg.snapshot_mode.offset_name();
         // Every row but the last has the same offset: built once, cloned.
         let row_offset = snapshot_offset(lsn, tx_id, ts_us, kind, false);
-        let tables = published_tables(conn, &cfg.publication_name, &cfg.filters)
-            .await
-            .map_err(ConnectError::other)?;
+        let tables = published_tables(conn, &cfg.publication_name, &cfg.filters).await?;
         tracing::info!(tables = tables.len(), lsn = %pg_walstream::format_lsn(lsn), "snapshot starting");
         let mut held: Option<Held> = None;
         let mut first_overall = true;
@@ -144,8 +140,8 @@ impl Snapshot {
                         .iter()
                         .map(|f| f.clone().map_or(Cell::Null, |r| Cell::Text(&text[r])))
                         .collect();
-                    let key = table.key(&cells).map_err(ConnectError::data)?;
-                    let after = table.row(&cells).map_err(ConnectError::data)?;
+                    let key = table.key(&cells)?;
+                    let after = table.row(&cells)?;
                     if let Some(h) = held.take() {
                         let marker = marker(
                             first_overall,
@@ -249,7 +245,7 @@ pub fn split_copy_line(
     line: &[u8],
     text: &mut String,
     out: &mut Vec<Option<std::ops::Range<usize>>>,
-) -> ConnectResult<()> {
+) -> Result<(), PgCdcError> {
     out.clear();
     text.clear();
     for field in line.split(|b| *b == b'\t') {
@@ -264,8 +260,7 @@ pub fn split_copy_line(
         } else {
             field
         };
-        let s = std::str::from_utf8(bytes)
-            .map_err(|e| ConnectError::data(format!("snapshot: a value is not UTF-8: {e}")))?;
+        let s = std::str::from_utf8(bytes).map_err(PgCdcError::NotUtf8)?;
         let start = text.len();
         text.push_str(s);
         out.push(Some(start..text.len()));

@@ -14,6 +14,7 @@ use pg_walstream::CancellationToken;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::PgConfig;
+use crate::error::PgCdcError;
 use crate::offsets::{flushable_lsn, resume_from};
 use crate::setup;
 use crate::wal_stream::{Item, WalStream};
@@ -53,7 +54,11 @@ impl SourceTask for PostgresTask {
                     waited += Duration::from_millis(500);
                 }
                 Some(s) => {
-                    setup::check_slot(&cfg, &s).map_err(|e| ConnectError::other(e.to_string()))?;
+                    // Fatal here (a slot still busy after the wait, or one of
+                    // another plugin); a busy slot's text keeps the
+                    // `retriable error: ` prefix it has always had.
+                    setup::check_slot(&cfg, &s)
+                        .map_err(|e| ConnectError::other(ConnectError::from(e).to_string()))?;
                     break;
                 }
                 None => break,
@@ -96,10 +101,7 @@ impl SourceTask for PostgresTask {
         if let Some(e) = self.failed.take() {
             return Err(e);
         }
-        let cfg = self
-            .cfg
-            .clone()
-            .ok_or_else(|| ConnectError::other("task not started"))?;
+        let cfg = self.cfg.clone().ok_or(PgCdcError::NotStarted)?;
         let Some(rx) = self.rx.as_mut() else {
             return Ok(Vec::new());
         };
@@ -116,9 +118,7 @@ impl SourceTask for PostgresTask {
         {
             // The WAL stream is gone without a word: treat as a failure.
             self.done = true;
-            return Err(ConnectError::retriable(
-                "the PostgreSQL reader stopped unexpectedly",
-            ));
+            return Err(PgCdcError::ReaderStopped.into());
         }
         let mut out = Vec::with_capacity(items.len());
         for item in items {

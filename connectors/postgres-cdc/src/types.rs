@@ -13,6 +13,7 @@ use ferry_api::data::text::calendar::{civil_from_days, days_from_civil, MILLIS_P
 use ferry_api::{Decimal, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
 
 use crate::config::{BinaryMode, DecimalMode, TimePrecision};
+use crate::error::PgCdcError;
 
 /// Debezium's representation of `+infinity` for timestamps.
 pub const POSITIVE_INFINITY_MICROS: i64 = 9_223_372_036_825_200_000;
@@ -234,8 +235,11 @@ impl Kind {
 
     /// Converts one value from its text form. `Ok(Value::Null)` for values
     /// Debezium turns into null (e.g. numeric `NaN` in precise mode).
-    pub fn value(&self, text: &str, m: &Mapping) -> Result<Value, String> {
-        let bad = || format!("cannot read {text:?} as {self:?}");
+    pub fn value(&self, text: &str, m: &Mapping) -> Result<Value, PgCdcError> {
+        let bad = || PgCdcError::BadValue {
+            text: text.to_string(),
+            kind: self.clone(),
+        };
         Ok(match self {
             Kind::Bool => Value::Boolean(matches!(text, "t" | "true")),
             Kind::Int16 => Value::Int16(text.parse().map_err(|_| bad())?),

@@ -27,6 +27,7 @@ use crate::config::{PgConfig, SnapshotMode};
 use crate::envelope::{
     heartbeat_key_schema, heartbeat_value_schema, now_ns, Cell, SourceInfo, TableRef, TableSchema,
 };
+use crate::error::PgCdcError;
 use crate::offsets::{Resume, StreamPos};
 use crate::setup;
 use crate::snapshot::Snapshot;
@@ -85,10 +86,6 @@ pub struct WalStream {
     last_status: Instant,
     /// `ferry_postgres_milliseconds_behind_source`: set at each commit.
     pub behind_source: Arc<dyn Gauge>,
-}
-
-fn fatal(what: &str, e: impl std::fmt::Display) -> ConnectError {
-    ConnectError::other(format!("{what}: {e}"))
 }
 
 impl WalStream {
@@ -181,13 +178,7 @@ impl WalStream {
                 };
                 match (lost, mode) {
                     (Some(_), SnapshotMode::WhenNeeded) => (true, None),
-                    (Some(why), _) => {
-                        return Err(ConnectError::other(format!(
-                            "cannot resume streaming: {why}, so changes may have been lost. Set \
-                             snapshot.mode=when_needed to take a new snapshot, or remove this connector's \
-                             stored offsets to start over"
-                        )))
-                    }
+                    (Some(why), _) => return Err(PgCdcError::ResumeLost { why }.into()),
                     (None, _) => {
                         self.skip = skip_tx.map(|x| (x, *skip_events));
                         self.last_commit_end = *lsn;
@@ -228,27 +219,25 @@ impl WalStream {
             .await
             .map_err(|e| {
                 let text = e.to_string();
-                match crate::error::tls_hint(&cfg, &text) {
-                    Some(hint) => ConnectError::other(format!(
-                        "cannot open the replication connection: {text}; {hint}"
-                    )),
-                    None => fatal("cannot open the replication connection", text),
-                }
+                PgCdcError::ReplicationConnection(match crate::error::tls_hint(&cfg, &text) {
+                    Some(hint) => format!("{text}; {hint}"),
+                    None => text,
+                })
             })?;
-        stream.ensure_replication_slot().await.map_err(|e| {
-            fatal(
-                &format!("cannot create replication slot {:?}", cfg.slot_name),
-                e,
-            )
-        })?;
+        stream
+            .ensure_replication_slot()
+            .await
+            .map_err(|error| PgCdcError::CreateSlot {
+                slot: cfg.slot_name.clone(),
+                error,
+            })?;
         if snapshot {
-            let name = stream.exported_snapshot_name().map(str::to_string).ok_or_else(|| {
-                ConnectError::other(format!(
-                    "replication slot {:?} was created concurrently by another client, so no snapshot was exported; \
-                     make sure only one connector uses this slot.name",
-                    cfg.slot_name
-                ))
-            })?;
+            let name = stream
+                .exported_snapshot_name()
+                .map(str::to_string)
+                .ok_or_else(|| PgCdcError::NoExportedSnapshot {
+                    slot: cfg.slot_name.clone(),
+                })?;
             let cp = setup::slot_state(&self.client, &cfg.slot_name)
                 .await?
                 .and_then(|s| s.confirmed_flush)
@@ -270,7 +259,7 @@ impl WalStream {
         stream
             .start(start)
             .await
-            .map_err(|e| fatal("cannot start streaming from the replication slot", e))?;
+            .map_err(PgCdcError::StartStreaming)?;
         tracing::info!(slot = %cfg.slot_name, start = %pg_walstream::format_lsn(start.unwrap_or(self.last_commit_end)), "streaming changes");
         self.stream = Some(stream);
         self.stream_loop().await
@@ -349,7 +338,7 @@ impl WalStream {
                     let msg = self
                         .parser
                         .parse_wal_message_bytes(raw.data)
-                        .map_err(|e| fatal("cannot decode a pgoutput message", e))?;
+                        .map_err(PgCdcError::Decode)?;
                     self.handle(msg.message, raw.wal_start.value()).await?;
                 }
                 Err(e) if e.is_cancelled() => {
@@ -360,9 +349,7 @@ impl WalStream {
                     if let Some(t) = timer {
                         t.abort();
                     }
-                    return Err(ConnectError::retriable(format!(
-                        "the replication stream from PostgreSQL failed: {e}; the task restarts from the stored offsets"
-                    )));
+                    return Err(PgCdcError::StreamFailed(e).into());
                 }
             }
         }
@@ -493,8 +480,8 @@ impl WalStream {
                     return Ok(());
                 }
                 let after = cells(&tuple);
-                let key = t.key(&after).map_err(ConnectError::data)?;
-                let after = t.row(&after).map_err(ConnectError::data)?;
+                let key = t.key(&after)?;
+                let after = t.row(&after)?;
                 self.emit(&t, "c", "INSERT", key, Value::Null, after, lsn)
                     .await;
             }
@@ -514,15 +501,12 @@ impl WalStream {
                     return Ok(());
                 }
                 let new = cells(&new_tuple);
-                let key = t.key(&new).map_err(ConnectError::data)?;
-                let after = t.row(&new).map_err(ConnectError::data)?;
+                let key = t.key(&new)?;
+                let after = t.row(&new)?;
                 let (before, old_key) = match &old_tuple {
                     Some(old) => {
                         let old = cells(old);
-                        (
-                            before_row(&t, &old)?,
-                            Some(t.key(&old).map_err(ConnectError::data)?),
-                        )
+                        (before_row(&t, &old)?, Some(t.key(&old)?))
                     }
                     None => (Value::Null, None),
                 };
@@ -559,7 +543,7 @@ impl WalStream {
                     return Ok(());
                 }
                 let old = cells(&old_tuple);
-                let key = t.key(&old).map_err(ConnectError::data)?;
+                let key = t.key(&old)?;
                 let before = before_row(&t, &old)?;
                 self.emit(&t, "d", "DELETE", key, before, Value::Null, lsn)
                     .await;
@@ -605,11 +589,11 @@ impl WalStream {
         if let Some(t) = self.tables.get(&oid) {
             return Ok(t.clone());
         }
-        let rel = self.relations.get(&oid).cloned().ok_or_else(|| {
-            ConnectError::other(format!(
-                "pgoutput sent a change for relation {oid} before describing it"
-            ))
-        })?;
+        let rel = self
+            .relations
+            .get(&oid)
+            .cloned()
+            .ok_or(PgCdcError::UnknownRelation(oid))?;
         let t = self.table_schema(&rel).await?;
         self.tables.insert(oid, t.clone());
         Ok(t)
@@ -635,11 +619,10 @@ impl WalStream {
             &self.mapping,
         )
         .await
-        .map_err(|e| {
-            fatal(
-                &format!("cannot describe table {}.{}", rel.schema, rel.table),
-                e,
-            )
+        .map_err(|e| PgCdcError::DescribeTable {
+            schema: rel.schema.clone(),
+            table: rel.table.clone(),
+            error: Box::new(e),
         })?;
         Ok(Some(Arc::new(TableSchema::build(
             &self.cfg.topic_prefix,
@@ -742,7 +725,7 @@ fn cell(c: &ColumnData) -> Cell<'_> {
 /// IDENTITY DEFAULT; required non-key columns then get their type's zero
 /// value, as Debezium's fallback defaults do.
 fn before_row(t: &TableSchema, old: &[Cell<'_>]) -> ConnectResult<Value> {
-    let v = t.row(old).map_err(ConnectError::data)?;
+    let v = t.row(old)?;
     let Value::Struct(s) = v else { return Ok(v) };
     let schema = s.schema().clone();
     let mut values = s.into_values();
