@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio_postgres::Client;
 
 use crate::envelope::ColumnDesc;
+use crate::error::PgCdcError;
 use crate::filters::Filters;
 use crate::types::{builtin_kind, default_value, Kind, Mapping};
 
@@ -45,13 +46,18 @@ pub struct Catalog {
     kinds: HashMap<(u32, i32), Kind>,
 }
 
-fn sql_err(what: &str, e: tokio_postgres::Error) -> String {
-    format!("{what}: {}", crate::errors::describe_pg(&e))
+fn sql_err(what: &str, e: tokio_postgres::Error) -> PgCdcError {
+    PgCdcError::sql(what, &e)
 }
 
 impl Catalog {
     /// Resolves a type OID (built-ins, enums, domains, arrays).
-    pub async fn kind(&mut self, client: &Client, oid: u32, typmod: i32) -> Result<Kind, String> {
+    pub async fn kind(
+        &mut self,
+        client: &Client,
+        oid: u32,
+        typmod: i32,
+    ) -> Result<Kind, PgCdcError> {
         if let Some(k) = builtin_kind(oid, typmod) {
             return Ok(k);
         }
@@ -63,7 +69,12 @@ impl Catalog {
         Ok(kind)
     }
 
-    async fn resolve(&mut self, client: &Client, oid: u32, typmod: i32) -> Result<Kind, String> {
+    async fn resolve(
+        &mut self,
+        client: &Client,
+        oid: u32,
+        typmod: i32,
+    ) -> Result<Kind, PgCdcError> {
         let row = client
             .query_opt(
                 "SELECT typtype::text, typbasetype, typtypmod, typelem, typcategory::text, typname::text \
@@ -110,7 +121,7 @@ impl Catalog {
 }
 
 /// Nullability, defaults and the primary key of a table.
-pub async fn table_meta(client: &Client, oid: u32) -> Result<TableMeta, String> {
+pub async fn table_meta(client: &Client, oid: u32) -> Result<TableMeta, PgCdcError> {
     let rows = client
         .query(
             "SELECT a.attname::text, a.attnotnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid) \
@@ -151,7 +162,7 @@ pub async fn describe(
     filters: &Filters,
     key_override: Option<&[String]>,
     mapping: &Mapping,
-) -> Result<(Vec<ColumnDesc>, Vec<String>), String> {
+) -> Result<(Vec<ColumnDesc>, Vec<String>), PgCdcError> {
     let meta = table_meta(client, rel.oid).await?;
     let mut cols = Vec::with_capacity(rel.columns.len());
     for c in &rel.columns {
@@ -195,7 +206,7 @@ pub async fn published_tables(
     client: &Client,
     publication: &str,
     filters: &Filters,
-) -> Result<Vec<RelationDesc>, String> {
+) -> Result<Vec<RelationDesc>, PgCdcError> {
     let rows = client
         .query(
             "SELECT c.oid, n.nspname::text, c.relname::text, c.relreplident::text \

@@ -370,7 +370,7 @@ pub fn config_def() -> ConfigDef {
         )
         .define(
             s(MESSAGE_KEY_COLUMNS).validator(Validator::custom(|v| match v {
-                ConfigValue::String(s) => KeyColumns::parse(s).map(|_| ()),
+                ConfigValue::String(s) => KeyColumns::parse(s).map(|_| ()).map_err(|e| e.to_string()),
                 _ => Ok(()),
             }))
             .doc("Key columns per table, overriding the primary key: <table regex>:<col>[,<col>...][;...]."),
@@ -545,13 +545,7 @@ pub fn key_error(key: &str, value: &str, reason: impl Into<String>) -> ConfigErr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use ferry_api::property_map;
 
     fn minimal() -> Vec<(&'static str, &'static str)> {
         vec![
@@ -565,7 +559,7 @@ mod tests {
 
     #[test]
     fn debezium_defaults_apply() {
-        let c = PgConfig::parse(&props(&minimal())).unwrap();
+        let c = PgConfig::parse(&property_map(minimal())).unwrap();
         assert_eq!(c.port, 5432);
         assert_eq!(c.slot_name, "debezium");
         assert_eq!(c.publication_name, "dbz_publication");
@@ -583,7 +577,7 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported_at_once() {
-        let errs = PgConfig::parse(&props(&[
+        let errs = PgConfig::parse(&property_map([
             (PLUGIN_NAME, "decoderbufs"),
             (SNAPSHOT_MODE, "sometimes"),
             (TABLE_INCLUDE, "public.(a"),
@@ -611,14 +605,14 @@ mod tests {
 
     #[test]
     fn tls_settings_reach_both_connections() {
-        let c = PgConfig::parse(&props(&minimal())).unwrap();
+        let c = PgConfig::parse(&property_map(minimal())).unwrap();
         assert_eq!(c.sslmode, SslMode::Prefer, "Debezium's default");
         let mut p = minimal();
         p.extend([
             (SSLMODE, "verify-full"),
             (SSLROOTCERT, "/etc/ca dir/root.crt"),
         ]);
-        let c = PgConfig::parse(&props(&p)).unwrap();
+        let c = PgConfig::parse(&property_map(p)).unwrap();
         assert_eq!(c.sslmode, SslMode::VerifyFull);
         assert!(
             c.replication_uri()
@@ -637,7 +631,7 @@ mod tests {
             (SSLKEY, "/k.pem"),
             (SSLPASSWORD, "s3cret"),
         ]);
-        let errs = PgConfig::parse(&props(&p)).unwrap_err();
+        let errs = PgConfig::parse(&property_map(p)).unwrap_err();
         let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, [SSLMODE, SSLCERT, SSLKEY]);
         let text = errs.to_string();
@@ -657,7 +651,7 @@ mod tests {
             (BINARY_HANDLING, "hex"),
             (HEARTBEAT_INTERVAL, "0"),
         ]);
-        let c = PgConfig::parse(&props(&p)).unwrap();
+        let c = PgConfig::parse(&property_map(p)).unwrap();
         assert_eq!(c.skipped, Skipped::default());
         assert_eq!(c.time_precision, TimePrecision::Connect);
         assert_eq!(c.binary_mode, BinaryMode::Hex);

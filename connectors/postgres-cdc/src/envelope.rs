@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 use ferry_api::{Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
 
+use crate::error::PgCdcError;
 use crate::types::{Kind, Mapping};
 
 /// The connector name in `source.connector`.
@@ -232,7 +233,7 @@ impl TableSchema {
     }
 
     /// The value struct of a row (cells in relation column order).
-    pub fn row(&self, cells: &[Cell<'_>]) -> Result<Value, String> {
+    pub fn row(&self, cells: &[Cell<'_>]) -> Result<Value, PgCdcError> {
         let mut values = vec![Value::Null; self.value_schema.fields.len()];
         for (col, cell) in self.columns.iter().zip(cells) {
             let Some(i) = col.value_field else { continue };
@@ -240,11 +241,11 @@ impl TableSchema {
         }
         Struct::from_values(self.value_schema.clone(), values)
             .map(Value::Struct)
-            .map_err(|e| e.to_string())
+            .map_err(PgCdcError::BadStruct)
     }
 
     /// The key struct of a row, or null for a table without key.
-    pub fn key(&self, cells: &[Cell<'_>]) -> Result<Value, String> {
+    pub fn key(&self, cells: &[Cell<'_>]) -> Result<Value, PgCdcError> {
         let Some(ks) = &self.key_schema else {
             return Ok(Value::Null);
         };
@@ -256,17 +257,22 @@ impl TableSchema {
         }
         Struct::from_values(ks.clone(), values)
             .map(Value::Struct)
-            .map_err(|e| e.to_string())
+            .map_err(PgCdcError::BadStruct)
     }
 
-    fn cell_value(&self, col: &Column, cell: Cell<'_>) -> Result<Value, String> {
+    fn cell_value(&self, col: &Column, cell: Cell<'_>) -> Result<Value, PgCdcError> {
         match cell {
             Cell::Null => Ok(Value::Null),
             Cell::Text(t) => col
                 .kind
                 .value(t, &self.mapping)
                 .map(|v| rebind(v, &col.schema))
-                .map_err(|e| format!("column {}.{}.{}: {e}", self.schema, self.table, col.name)),
+                .map_err(|e| PgCdcError::Column {
+                    schema: self.schema.clone(),
+                    table: self.table.clone(),
+                    column: col.name.clone(),
+                    error: Box::new(e),
+                }),
             Cell::Unchanged => Ok(unavailable(&col.schema)),
         }
     }

@@ -11,6 +11,7 @@ use regex::Regex;
 use crate::config::{
     COLUMN_EXCLUDE, COLUMN_INCLUDE, SCHEMA_EXCLUDE, SCHEMA_INCLUDE, TABLE_EXCLUDE, TABLE_INCLUDE,
 };
+use crate::error::PgCdcError;
 
 /// Schemas that are never captured.
 const SYSTEM_SCHEMAS: &[&str] = &["pg_catalog", "information_schema", "pg_toast"];
@@ -19,12 +20,14 @@ const SYSTEM_SCHEMAS: &[&str] = &["pg_catalog", "information_schema", "pg_toast"
 struct List(Vec<Regex>);
 
 impl List {
-    fn new(items: &[String]) -> Result<List, String> {
+    fn new(items: &[String]) -> Result<List, PgCdcError> {
         items
             .iter()
             .map(|s| {
-                Regex::new(&format!("^(?:{s})$"))
-                    .map_err(|e| format!("{s:?} is not a valid regular expression: {e}"))
+                Regex::new(&format!("^(?:{s})$")).map_err(|error| PgCdcError::BadRegex {
+                    pattern: s.clone(),
+                    error,
+                })
             })
             .collect::<Result<Vec<_>, _>>()
             .map(List)
@@ -66,7 +69,8 @@ impl Filters {
                 ));
             }
         }
-        let list = |k: &str| List::new(p.list(k)).map_err(|e| ConfigError::new(k, None, e));
+        let list =
+            |k: &str| List::new(p.list(k)).map_err(|e| ConfigError::new(k, None, e.to_string()));
         Ok(Filters {
             schema_include: list(SCHEMA_INCLUDE)?,
             schema_exclude: list(SCHEMA_EXCLUDE)?,
@@ -134,23 +138,29 @@ pub struct KeyColumns(Vec<(Regex, Vec<String>)>);
 
 impl KeyColumns {
     /// Parses the setting; `Err(reason)` names the bad entry.
-    pub fn parse(s: &str) -> Result<KeyColumns, String> {
+    pub fn parse(s: &str) -> Result<KeyColumns, PgCdcError> {
         let mut out = Vec::new();
         for entry in s.split(';').map(str::trim).filter(|e| !e.is_empty()) {
             let Some((table, cols)) = entry.rsplit_once(':') else {
-                return Err(format!(
-                    "entry {entry:?} must look like <schema>.<table>:<column>[,<column>...]"
-                ));
+                return Err(PgCdcError::BadKeyEntry {
+                    entry: entry.to_string(),
+                });
             };
-            let re = Regex::new(&format!("^(?:{})$", table.trim()))
-                .map_err(|e| format!("{table:?} is not a valid regular expression: {e}"))?;
+            let re = Regex::new(&format!("^(?:{})$", table.trim())).map_err(|error| {
+                PgCdcError::BadRegex {
+                    pattern: table.to_string(),
+                    error,
+                }
+            })?;
             let cols: Vec<String> = cols
                 .split(',')
                 .map(|c| c.trim().to_string())
                 .filter(|c| !c.is_empty())
                 .collect();
             if cols.is_empty() {
-                return Err(format!("entry {entry:?} lists no columns"));
+                return Err(PgCdcError::NoKeyColumns {
+                    entry: entry.to_string(),
+                });
             }
             out.push((re, cols));
         }

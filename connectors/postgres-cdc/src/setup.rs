@@ -1,21 +1,16 @@
 //! Start-up: the SQL connection, pre-flight checks, the publication and the slot's state.
 
-use ferry_api::{ConnectError, ConnectResult};
+use ferry_api::ConnectResult;
 use tokio_postgres::{Client, NoTls};
 
 use crate::catalog::{quote_ident, quote_literal};
-use crate::config::{
-    PgConfig, PublicationMode, MESSAGE_KEY_COLUMNS, PUBLICATION_AUTOCREATE_MODE, PUBLICATION_NAME,
-};
-use crate::errors::{
-    check_replication_privilege, check_slot_free, check_wal_level, connect_error, describe_pg,
-};
+use crate::config::{PgConfig, PublicationMode};
+use crate::error::{connect_error, describe_pg, PgCdcError};
 
 /// Opens a SQL connection (TLS per `database.sslmode`); its driver runs on
 /// a spawned task.
 pub async fn connect(cfg: &PgConfig) -> ConnectResult<Client> {
-    let tls = crate::tls::client_config(cfg.sslmode, cfg.sslrootcert.as_deref())
-        .map_err(ConnectError::other)?;
+    let tls = crate::tls::client_config(cfg.sslmode, cfg.sslrootcert.as_deref())?;
     let config = cfg.sql_config();
     let client = match tls {
         None => {
@@ -48,8 +43,8 @@ where
     }
 }
 
-fn sql(what: &str, e: tokio_postgres::Error) -> ConnectError {
-    ConnectError::other(format!("{what}: {}", describe_pg(&e)))
+fn sql(what: &str, e: tokio_postgres::Error) -> PgCdcError {
+    PgCdcError::sql(what, &e)
 }
 
 /// The slot as `pg_replication_slots` shows it.
@@ -66,7 +61,7 @@ pub async fn preflight(client: &Client, cfg: &PgConfig) -> ConnectResult<()> {
         .query_one("SELECT current_setting('wal_level')", &[])
         .await
         .map_err(|e| sql("reading wal_level", e))?;
-    check_wal_level(&row.get::<_, String>(0)).map_err(ConnectError::other)?;
+    check_wal_level(&row.get::<_, String>(0))?;
     let row = client
         .query_one(
             "SELECT r.rolreplication, r.rolsuper, \
@@ -76,8 +71,7 @@ pub async fn preflight(client: &Client, cfg: &PgConfig) -> ConnectResult<()> {
         )
         .await
         .map_err(|e| sql("reading the role's privileges", e))?;
-    check_replication_privilege(&cfg.user, row.get(0), row.get(1), row.get(2))
-        .map_err(ConnectError::other)?;
+    check_replication_privilege(&cfg.user, row.get(0), row.get(1), row.get(2))?;
     Ok(())
 }
 
@@ -100,15 +94,51 @@ pub async fn slot_state(client: &Client, slot: &str) -> ConnectResult<Option<Slo
     }))
 }
 
+/// `wal_level` must be `logical`.
+pub fn check_wal_level(wal_level: &str) -> Result<(), PgCdcError> {
+    if wal_level.eq_ignore_ascii_case("logical") {
+        return Ok(());
+    }
+    Err(PgCdcError::WalLevel {
+        wal_level: wal_level.to_string(),
+    })
+}
+
+/// The user needs REPLICATION (or superuser, or `rds_replication`).
+pub fn check_replication_privilege(
+    user: &str,
+    replication: bool,
+    superuser: bool,
+    rds_replication: bool,
+) -> Result<(), PgCdcError> {
+    if replication || superuser || rds_replication {
+        return Ok(());
+    }
+    Err(PgCdcError::NoReplicationPrivilege {
+        user: user.to_string(),
+    })
+}
+
+/// A slot must not be streamed by another client.
+pub fn check_slot_free(slot: &str, active_pid: Option<i32>) -> Result<(), PgCdcError> {
+    match active_pid {
+        None => Ok(()),
+        Some(pid) => Err(PgCdcError::SlotInUse {
+            slot: slot.to_string(),
+            pid,
+        }),
+    }
+}
+
 /// Refuses a slot that another client streams, or one of another plugin.
-pub fn check_slot(cfg: &PgConfig, slot: &SlotState) -> ConnectResult<()> {
-    check_slot_free(&cfg.slot_name, slot.active_pid).map_err(ConnectError::retriable)?;
+pub fn check_slot(cfg: &PgConfig, slot: &SlotState) -> Result<(), PgCdcError> {
+    check_slot_free(&cfg.slot_name, slot.active_pid)?;
     if let Some(p) = &slot.plugin {
         if p != "pgoutput" {
-            return Err(ConnectError::other(format!(
-                "replication slot {:?} uses the {p} plugin, but Ferry streams pgoutput: drop the slot or set slot.name to another one",
-                cfg.slot_name
-            )));
+            return Err(PgCdcError::SlotPlugin {
+                slot: cfg.slot_name.clone(),
+                plugin: p.clone(),
+            });
         }
     }
     Ok(())
@@ -186,10 +216,7 @@ pub async fn ensure_publication(client: &Client, cfg: &PgConfig) -> ConnectResul
     match cfg.publication_mode {
         PublicationMode::Disabled => {
             if exists.is_none() {
-                return Err(ConnectError::other(format!(
-                    "publication {name:?} does not exist and {PUBLICATION_AUTOCREATE_MODE}=disabled: create it \
-                     (CREATE PUBLICATION {q} FOR ALL TABLES) or set {PUBLICATION_AUTOCREATE_MODE}=all_tables"
-                )));
+                return Err(PgCdcError::NoPublication { name: name.clone() }.into());
             }
         }
         PublicationMode::AllTables => {
@@ -217,18 +244,14 @@ pub async fn ensure_publication(client: &Client, cfg: &PgConfig) -> ConnectResul
                 .map(|(s, t, _, _)| format!("{s}.{t}"))
                 .collect();
             if !keyless.is_empty() {
-                return Err(ConnectError::other(format!(
-                    "table(s) {} have no primary key: PostgreSQL refuses UPDATE and DELETE on them once they \
-                     are in publication {name:?}, and their events would have no key. Add a primary key, run \
-                     ALTER TABLE ... REPLICA IDENTITY FULL, list their key columns in {MESSAGE_KEY_COLUMNS}, or \
-                     leave them out with table.exclude.list",
-                    keyless.join(", ")
-                )));
+                return Err(PgCdcError::KeylessTables {
+                    tables: keyless,
+                    name: name.clone(),
+                }
+                .into());
             }
             if tables.is_empty() {
-                return Err(ConnectError::other(format!(
-                    "{PUBLICATION_AUTOCREATE_MODE}=filtered but no table matches the include/exclude lists; check table.include.list"
-                )));
+                return Err(PgCdcError::NoTablesMatch.into());
             }
             let list = tables
                 .iter()
@@ -236,12 +259,16 @@ pub async fn ensure_publication(client: &Client, cfg: &PgConfig) -> ConnectResul
                 .collect::<Vec<_>>()
                 .join(", ");
             match exists {
-                None => create(client, &format!("CREATE PUBLICATION {q} FOR TABLE {list}"), name).await?,
+                None => {
+                    create(
+                        client,
+                        &format!("CREATE PUBLICATION {q} FOR TABLE {list}"),
+                        name,
+                    )
+                    .await?
+                }
                 Some(row) if row.get::<_, bool>(0) => {
-                    return Err(ConnectError::other(format!(
-                        "publication {name:?} publishes all tables, but {PUBLICATION_AUTOCREATE_MODE}=filtered: \
-                         drop it or set {PUBLICATION_NAME} to another name"
-                    )))
+                    return Err(PgCdcError::PublicationAllTables { name: name.clone() }.into())
                 }
                 Some(_) => {
                     client
@@ -260,15 +287,46 @@ async fn create(client: &Client, stmt: &str, name: &str) -> ConnectResult<()> {
         Ok(()) => Ok(()),
         // A concurrent creator won the race.
         Err(e) if e.code().map(|c| c.code()) == Some("42710") => Ok(()),
-        Err(e) => Err(ConnectError::other(format!(
-            "cannot create publication {name:?} ({}); create it as a superuser or the tables' owner, \
-             and set {PUBLICATION_AUTOCREATE_MODE}=disabled",
-            describe_pg(&e)
-        ))),
+        Err(e) => Err(PgCdcError::CreatePublication {
+            name: name.to_string(),
+            detail: describe_pg(&e),
+        }
+        .into()),
     }
 }
 
 /// Unused-literal guard.
 pub fn literal(s: &str) -> String {
     quote_literal(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wal_level_check_names_the_fix() {
+        assert!(check_wal_level("logical").is_ok());
+        let e = check_wal_level("replica").unwrap_err().to_string();
+        assert!(
+            e.contains("wal_level=logical") && e.contains("\"replica\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn replication_privilege_check() {
+        assert!(check_replication_privilege("u", true, false, false).is_ok());
+        assert!(check_replication_privilege("u", false, false, true).is_ok());
+        let e = check_replication_privilege("app", false, false, false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ALTER ROLE \"app\" WITH REPLICATION"), "{e}");
+    }
+
+    #[test]
+    fn slot_in_use_names_the_setting() {
+        let e = check_slot_free("s", Some(42)).unwrap_err().to_string();
+        assert!(e.contains("slot.name") && e.contains("42"), "{e}");
+    }
 }

@@ -3,20 +3,22 @@
 //! `COPY ... TO STDOUT`, as `op=r` events; streaming then starts at the
 //! slot's consistent point, so nothing is missed or sent twice.
 
+use std::sync::Arc;
+
 use bytes::{Buf, BytesMut};
-use ferry_api::{ConnectError, ConnectResult, OffsetMap, SourceRecord, Value};
+use ferry_api::{ConnectResult, OffsetMap, SourceRecord, Value};
 use futures::StreamExt;
+use tokio_postgres::Client;
 
 use crate::catalog::{published_tables, quote_ident, quote_literal};
+use crate::config::PgConfig;
 use crate::envelope::{now_ns, Cell, SourceInfo, TableRef};
+use crate::error::PgCdcError;
 use crate::offsets::snapshot_offset;
-use crate::producer::{Item, Producer};
+use crate::wal_stream::{Item, WalStream};
 
-fn sql(what: &str, e: tokio_postgres::Error) -> ConnectError {
-    ConnectError::other(format!(
-        "snapshot: {what}: {}",
-        crate::errors::describe_pg(&e)
-    ))
+fn sql(what: &str, e: tokio_postgres::Error) -> PgCdcError {
+    PgCdcError::sql(format!("snapshot: {what}"), &e)
 }
 
 /// A row read but not yet sent: the next row decides its `snapshot` marker.
@@ -27,12 +29,30 @@ struct Held {
     first_in_table: bool,
 }
 
-impl Producer {
-    /// Reads every captured table. `snapshot_name` is the slot's exported
-    /// snapshot (None for `initial_only`, which needs no slot); `lsn` is the
-    /// slot's consistent point.
-    pub async fn snapshot(&mut self, snapshot_name: Option<&str>, lsn: u64) -> ConnectResult<()> {
-        let cfg = self.cfg.clone();
+/// One initial snapshot: its own SQL connection, inside the slot's
+/// exported snapshot, and what all of its rows' `source` blocks and
+/// offsets share. [`Snapshot::run`] queues the rows on the [`WalStream`],
+/// which then streams from the slot's consistent point.
+pub struct Snapshot {
+    cfg: Arc<PgConfig>,
+    conn: Client,
+    /// The slot's consistent point.
+    lsn: u64,
+    /// The snapshot transaction's id (none on a standby).
+    tx_id: Option<i64>,
+    /// When the snapshot started, µs since epoch.
+    ts_us: i64,
+}
+
+impl Snapshot {
+    /// Opens the snapshot transaction. `snapshot_name` is the slot's
+    /// exported snapshot (None for `initial_only`, which needs no slot);
+    /// `lsn` is the slot's consistent point.
+    pub async fn begin(
+        cfg: Arc<PgConfig>,
+        snapshot_name: Option<&str>,
+        lsn: u64,
+    ) -> ConnectResult<Snapshot> {
         let conn = crate::setup::connect(&cfg).await?;
         conn.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
@@ -54,18 +74,31 @@ impl Producer {
             .map_err(|e| sql("reading the snapshot's transaction id", e))?;
         let tx_id: Option<i64> = row.get(0);
         let ts_us = now_ns() / 1000;
+        Ok(Snapshot {
+            cfg,
+            conn,
+            lsn,
+            tx_id,
+            ts_us,
+        })
+    }
+
+    /// Reads every captured table and queues its rows as `op=r` events on
+    /// `wal`, which also describes the tables (its catalog cache then
+    /// serves the streaming that follows).
+    pub async fn run(self, wal: &mut WalStream) -> ConnectResult<()> {
+        let (cfg, conn, lsn, tx_id, ts_us) =
+            (&self.cfg, &self.conn, self.lsn, self.tx_id, self.ts_us);
         let kind = cfg.snapshot_mode.offset_name();
         // Every row but the last has the same offset: built once, cloned.
         let row_offset = snapshot_offset(lsn, tx_id, ts_us, kind, false);
-        let tables = published_tables(&conn, &cfg.publication_name, &cfg.filters)
-            .await
-            .map_err(ConnectError::other)?;
+        let tables = published_tables(conn, &cfg.publication_name, &cfg.filters).await?;
         tracing::info!(tables = tables.len(), lsn = %pg_walstream::format_lsn(lsn), "snapshot starting");
         let mut held: Option<Held> = None;
         let mut first_overall = true;
         let mut total = 0u64;
         for rel in &tables {
-            let Some(table) = self.table_schema(rel).await? else {
+            let Some(table) = wal.table_schema(rel).await? else {
                 continue;
             };
             let cols = rel
@@ -90,7 +123,7 @@ impl Producer {
                 Vec::with_capacity(rel.columns.len());
             let mut text = String::new();
             loop {
-                if self.cancel.is_cancelled() {
+                if wal.cancel.is_cancelled() {
                     return Ok(());
                 }
                 let chunk = match stream.next().await {
@@ -107,8 +140,8 @@ impl Producer {
                         .iter()
                         .map(|f| f.clone().map_or(Cell::Null, |r| Cell::Text(&text[r])))
                         .collect();
-                    let key = table.key(&cells).map_err(ConnectError::data)?;
-                    let after = table.row(&cells).map_err(ConnectError::data)?;
+                    let key = table.key(&cells)?;
+                    let after = table.row(&cells)?;
                     if let Some(h) = held.take() {
                         let marker = marker(
                             first_overall,
@@ -117,8 +150,8 @@ impl Producer {
                             false,
                         );
                         first_overall = false;
-                        self.send_snapshot_row(h, marker, lsn, tx_id, ts_us, row_offset.clone())
-                            .await;
+                        let r = self.record(wal, h, marker, row_offset.clone());
+                        wal.push(Item::Record(r)).await;
                     }
                     held = Some(Held {
                         table: table.clone(),
@@ -136,14 +169,14 @@ impl Producer {
             Some(h) => {
                 let m = marker(first_overall, h.first_in_table, true, true);
                 let offset = snapshot_offset(lsn, tx_id, ts_us, kind, true);
-                self.send_snapshot_row(h, m, lsn, tx_id, ts_us, offset)
-                    .await;
+                let r = self.record(wal, h, m, offset);
+                wal.push(Item::Record(r)).await;
             }
             None => {
                 // No rows at all: a heartbeat records that the snapshot completed.
                 let offset = snapshot_offset(lsn, tx_id, ts_us, kind, true);
-                let r = self.heartbeat_record(offset);
-                self.push(Item::Record(r)).await;
+                let r = wal.heartbeat_record(offset);
+                wal.push(Item::Record(r)).await;
             }
         }
         let _ = conn.batch_execute("COMMIT").await;
@@ -151,39 +184,37 @@ impl Producer {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn send_snapshot_row(
-        &mut self,
+    /// The `op=r` record of a row.
+    fn record(
+        &self,
+        wal: &WalStream,
         h: Held,
         marker: &'static str,
-        lsn: u64,
-        tx_id: Option<i64>,
-        ts_us: i64,
         offset: OffsetMap,
-    ) {
+    ) -> SourceRecord {
+        let lsn = self.lsn;
         let source = SourceInfo {
             server: &self.cfg.topic_prefix,
             db: &self.cfg.dbname,
-            ts_us,
+            ts_us: self.ts_us,
             snapshot: marker,
             sequence: Some(format!("[null,\"{lsn}\"]")),
             schema: &h.table.schema,
             table: &h.table.table,
-            tx_id,
+            tx_id: self.tx_id,
             lsn: Some(lsn as i64),
         };
         let value = h
             .table
             .envelope("r", Value::Null, h.after, &source, now_ns());
-        let record = SourceRecord::new(
-            self.partition.clone(),
+        SourceRecord::new(
+            wal.partition.clone(),
             offset,
             h.table.topic.clone(),
             Some(h.table.envelope_schema.clone()),
             value,
         )
-        .with_key(h.table.key_schema.clone(), h.key);
-        self.push(Item::Record(record)).await;
+        .with_key(h.table.key_schema.clone(), h.key)
     }
 }
 
@@ -214,7 +245,7 @@ pub fn split_copy_line(
     line: &[u8],
     text: &mut String,
     out: &mut Vec<Option<std::ops::Range<usize>>>,
-) -> ConnectResult<()> {
+) -> Result<(), PgCdcError> {
     out.clear();
     text.clear();
     for field in line.split(|b| *b == b'\t') {
@@ -229,8 +260,7 @@ pub fn split_copy_line(
         } else {
             field
         };
-        let s = std::str::from_utf8(bytes)
-            .map_err(|e| ConnectError::data(format!("snapshot: a value is not UTF-8: {e}")))?;
+        let s = std::str::from_utf8(bytes).map_err(PgCdcError::NotUtf8)?;
         let start = text.len();
         text.push_str(s);
         out.push(Some(start..text.len()));

@@ -1,4 +1,5 @@
-//! The connector (one task: a replication slot has one reader) and its task.
+//! The task: starts the WAL reader, hands its records to the worker and
+//! confirms stored positions to PostgreSQL.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,66 +7,26 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ferry_api::metrics::Gauge;
 use ferry_api::{
-    ConfigDef, ConfigErrors, ConnectError, ConnectResult, Connector, ConnectorContext, OffsetMap,
-    PropertyMap, SourceConnector, SourcePosition, SourceRecord, SourceTask, SourceTaskContext,
+    ConnectError, ConnectResult, OffsetMap, PropertyMap, SourcePosition, SourceRecord, SourceTask,
+    SourceTaskContext,
 };
 use pg_walstream::CancellationToken;
 use tokio::sync::{mpsc, watch};
 
-use crate::config::{config_def, PgConfig};
+use crate::config::PgConfig;
+use crate::error::PgCdcError;
 use crate::offsets::{flushable_lsn, resume_from};
-use crate::producer::{Item, Producer};
 use crate::setup;
+use crate::wal_stream::{Item, WalStream};
 
-/// The connector.
-#[derive(Debug, Default)]
-pub struct PostgresConnector {
-    props: PropertyMap,
-}
-
-#[async_trait]
-impl Connector for PostgresConnector {
-    fn version(&self) -> String {
-        env!("CARGO_PKG_VERSION").to_string()
-    }
-
-    fn config_def(&self) -> ConfigDef {
-        config_def()
-    }
-
-    fn validate(&self, props: &PropertyMap) -> ConfigErrors {
-        match PgConfig::parse(props) {
-            Ok(_) => ConfigErrors::default(),
-            Err(e) => e,
-        }
-    }
-
-    async fn start(&mut self, _ctx: ConnectorContext, props: &PropertyMap) -> ConnectResult<()> {
-        PgConfig::parse(props)?;
-        self.props = props.clone();
-        Ok(())
-    }
-
-    fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<PropertyMap>> {
-        // One slot, one reader: always exactly one task, as Debezium.
-        Ok(vec![self.props.clone()])
-    }
-}
-
-impl SourceConnector for PostgresConnector {
-    fn create_task(&self) -> Box<dyn SourceTask> {
-        Box::new(PostgresTask::default())
-    }
-}
-
-/// The task: `poll` drains the producer's queue; `commit` confirms LSNs.
+/// The task: `poll` drains the WAL stream's queue; `commit` confirms LSNs.
 #[derive(Default)]
 pub struct PostgresTask {
     cfg: Option<Arc<PgConfig>>,
     rx: Option<mpsc::Receiver<Item>>,
     flush: Option<watch::Sender<u64>>,
     cancel: CancellationToken,
-    producer: Option<tokio::task::JoinHandle<()>>,
+    reader: Option<tokio::task::JoinHandle<()>>,
     monitor: Option<tokio::task::JoinHandle<()>>,
     partition: OffsetMap,
     failed: Option<ConnectError>,
@@ -93,7 +54,11 @@ impl SourceTask for PostgresTask {
                     waited += Duration::from_millis(500);
                 }
                 Some(s) => {
-                    setup::check_slot(&cfg, &s).map_err(|e| ConnectError::other(e.to_string()))?;
+                    // Fatal here (a slot still busy after the wait, or one of
+                    // another plugin); a busy slot's text keeps the
+                    // `retriable error: ` prefix it has always had.
+                    setup::check_slot(&cfg, &s)
+                        .map_err(|e| ConnectError::other(ConnectError::from(e).to_string()))?;
                     break;
                 }
                 None => break,
@@ -123,9 +88,9 @@ impl SourceTask for PostgresTask {
             gauges,
             self.cancel.clone(),
         )));
-        let mut producer = Producer::new(cfg.clone(), client, tx, flush_rx, self.cancel.clone());
-        producer.behind_source = behind;
-        self.producer = Some(tokio::spawn(producer.run(resume)));
+        let mut stream = WalStream::new(cfg.clone(), client, tx, flush_rx, self.cancel.clone());
+        stream.behind_source = behind;
+        self.reader = Some(tokio::spawn(stream.run(resume)));
         self.rx = Some(rx);
         self.flush = Some(flush_tx);
         self.cfg = Some(cfg);
@@ -136,10 +101,7 @@ impl SourceTask for PostgresTask {
         if let Some(e) = self.failed.take() {
             return Err(e);
         }
-        let cfg = self
-            .cfg
-            .clone()
-            .ok_or_else(|| ConnectError::other("task not started"))?;
+        let cfg = self.cfg.clone().ok_or(PgCdcError::NotStarted)?;
         let Some(rx) = self.rx.as_mut() else {
             return Ok(Vec::new());
         };
@@ -154,11 +116,9 @@ impl SourceTask for PostgresTask {
         )
         .await
         {
-            // The producer is gone without a word: treat as a failure.
+            // The WAL stream is gone without a word: treat as a failure.
             self.done = true;
-            return Err(ConnectError::retriable(
-                "the PostgreSQL reader stopped unexpectedly",
-            ));
+            return Err(PgCdcError::ReaderStopped.into());
         }
         let mut out = Vec::with_capacity(items.len());
         for item in items {
@@ -208,7 +168,7 @@ impl SourceTask for PostgresTask {
         if let Some(h) = self.monitor.take() {
             h.abort();
         }
-        if let Some(h) = self.producer.take() {
+        if let Some(h) = self.reader.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), h).await;
         }
         if let Some(cfg) = &self.cfg {

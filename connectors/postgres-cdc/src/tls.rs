@@ -27,7 +27,7 @@ use rustls::{
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect};
 
-use crate::config::{SSLMODE, SSLROOTCERT};
+use crate::error::PgCdcError;
 
 /// `database.sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +104,7 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 /// The trusted CAs: the PEM file `database.sslrootcert`, or Mozilla's list.
-fn roots(rootcert: Option<&str>) -> Result<RootCertStore, String> {
+fn roots(rootcert: Option<&str>) -> Result<RootCertStore, PgCdcError> {
     let mut store = RootCertStore::empty();
     match rootcert {
         None | Some("system") => {
@@ -113,15 +113,19 @@ fn roots(rootcert: Option<&str>) -> Result<RootCertStore, String> {
         Some(path) => {
             let certs = CertificateDer::pem_file_iter(path)
                 .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| format!("cannot read {SSLROOTCERT} {path:?}: {e}"))?;
+                .map_err(|error| PgCdcError::RootCertUnreadable {
+                    path: path.to_string(),
+                    error,
+                })?;
             if certs.is_empty() {
-                return Err(format!(
-                    "{SSLROOTCERT} {path:?} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
-                ));
+                return Err(PgCdcError::RootCertEmpty {
+                    path: path.to_string(),
+                });
             }
             for c in certs {
-                store.add(c).map_err(|e| {
-                    format!("{SSLROOTCERT} {path:?}: a certificate is unusable: {e}")
+                store.add(c).map_err(|error| PgCdcError::RootCertUnusable {
+                    path: path.to_string(),
+                    error,
                 })?;
             }
         }
@@ -133,11 +137,11 @@ fn roots(rootcert: Option<&str>) -> Result<RootCertStore, String> {
 pub fn client_config(
     mode: SslMode,
     rootcert: Option<&str>,
-) -> Result<Option<Arc<ClientConfig>>, String> {
+) -> Result<Option<Arc<ClientConfig>>, PgCdcError> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS set-up failed: {e}"))?;
+        .map_err(PgCdcError::TlsSetup)?;
     let verifier: Arc<dyn ServerCertVerifier> = match mode {
         SslMode::Disable => return Ok(None),
         SslMode::Allow | SslMode::Prefer | SslMode::Require => {
@@ -147,7 +151,10 @@ pub fn client_config(
             let webpki =
                 WebPkiServerVerifier::builder_with_provider(Arc::new(roots(rootcert)?), provider)
                     .build()
-                    .map_err(|e| format!("{SSLMODE}={}: {e}", mode.name()))?;
+                    .map_err(|error| PgCdcError::TlsVerifier {
+                        mode: mode.name(),
+                        error,
+                    })?;
             if mode == SslMode::VerifyCa {
                 Arc::new(AnyName(webpki))
             } else {
@@ -357,6 +364,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> tokio_postgres::tls::TlsStream for Rustl
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::SSLROOTCERT;
 
     #[test]
     fn modes_parse_and_map() {
@@ -373,7 +381,9 @@ mod tests {
 
     #[test]
     fn a_missing_root_certificate_file_names_the_key() {
-        let e = client_config(SslMode::VerifyCa, Some("/nonexistent/root.crt")).unwrap_err();
+        let e = client_config(SslMode::VerifyCa, Some("/nonexistent/root.crt"))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains(SSLROOTCERT) && e.contains("/nonexistent/root.crt"),
             "{e}"

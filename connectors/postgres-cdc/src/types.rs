@@ -9,14 +9,18 @@ use std::sync::Arc;
 use base64::Engine as _;
 use bytes::Bytes;
 use ferry_api::data::logical;
+use ferry_api::data::text::calendar::{civil_from_days, days_from_civil, MILLIS_PER_DAY};
 use ferry_api::{Decimal, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
 
 use crate::config::{BinaryMode, DecimalMode, TimePrecision};
+use crate::error::PgCdcError;
 
 /// Debezium's representation of `+infinity` for timestamps.
 pub const POSITIVE_INFINITY_MICROS: i64 = 9_223_372_036_825_200_000;
 /// Debezium's representation of `-infinity` for timestamps.
 pub const NEGATIVE_INFINITY_MICROS: i64 = -9_223_372_036_832_400_000;
+/// Microseconds in a day.
+const MICROS_PER_DAY: i64 = MILLIS_PER_DAY * 1000;
 /// Debezium's average month (365.25 / 12 days) for `MicroDuration`.
 const DAYS_PER_MONTH_AVG: f64 = 365.25 / 12.0;
 
@@ -231,8 +235,11 @@ impl Kind {
 
     /// Converts one value from its text form. `Ok(Value::Null)` for values
     /// Debezium turns into null (e.g. numeric `NaN` in precise mode).
-    pub fn value(&self, text: &str, m: &Mapping) -> Result<Value, String> {
-        let bad = || format!("cannot read {text:?} as {self:?}");
+    pub fn value(&self, text: &str, m: &Mapping) -> Result<Value, PgCdcError> {
+        let bad = || PgCdcError::BadValue {
+            text: text.to_string(),
+            kind: self.clone(),
+        };
         Ok(match self {
             Kind::Bool => Value::Boolean(matches!(text, "t" | "true")),
             Kind::Int16 => Value::Int16(text.parse().map_err(|_| bad())?),
@@ -425,30 +432,6 @@ fn bits_to_bytes(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Days from 1970-01-01 to a civil date (proleptic Gregorian).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// A civil date from days since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// `YYYY-MM-DD[ BC]` → days since epoch.
 pub fn parse_date(text: &str) -> Option<i32> {
     let (t, bc) = match text.strip_suffix(" BC") {
@@ -517,7 +500,7 @@ pub fn parse_timestamp(text: &str, with_offset: bool) -> Option<i64> {
     if bc {
         days = i64::from(parse_date(&format!("{date} BC"))?);
     }
-    Some(days * 86_400_000_000 + parse_time(time)? - offset * 1_000_000)
+    Some(days * MICROS_PER_DAY + parse_time(time)? - offset * 1_000_000)
 }
 
 /// Formats microseconds since epoch (UTC) as Java's ISO_OFFSET_DATE_TIME
@@ -534,8 +517,8 @@ pub fn format_utc_micros(micros: i64) -> String {
 /// `Some(p)` exactly `p` digits (1..=6, truncated).
 fn write_utc_micros(out: &mut String, micros: i64, digits: Option<usize>) {
     use std::fmt::Write as _;
-    let days = micros.div_euclid(86_400_000_000);
-    let rem = micros.rem_euclid(86_400_000_000);
+    let days = micros.div_euclid(MICROS_PER_DAY);
+    let rem = micros.rem_euclid(MICROS_PER_DAY);
     let (y, m, d) = civil_from_days(days);
     let secs = rem / 1_000_000;
     let frac = rem % 1_000_000;
@@ -605,7 +588,7 @@ fn format_timestamptz(text: &str, precision: u32) -> Option<String> {
 /// `HH:MM:SS[.ffffff]+HH[:MM]` → the time in UTC, as Debezium's ZonedTime (`10:15:30.5Z`).
 fn format_timetz(text: &str) -> Option<String> {
     let (time, offset) = split_offset(text)?;
-    let micros = (parse_time(time)? - offset * 1_000_000).rem_euclid(86_400_000_000);
+    let micros = (parse_time(time)? - offset * 1_000_000).rem_euclid(MICROS_PER_DAY);
     let secs = micros / 1_000_000;
     Some(format!(
         "{:02}:{:02}:{:02}{}Z",

@@ -27,15 +27,19 @@ use crate::config::{PgConfig, SnapshotMode};
 use crate::envelope::{
     heartbeat_key_schema, heartbeat_value_schema, now_ns, Cell, SourceInfo, TableRef, TableSchema,
 };
+use crate::error::PgCdcError;
 use crate::offsets::{Resume, StreamPos};
 use crate::setup;
+use crate::snapshot::Snapshot;
 use crate::types::Mapping;
 
-/// What flows from the producer to `poll` (records are the common case:
+/// What flows from the WAL stream to `poll` (records are the common case:
 /// not boxed).
 #[allow(clippy::large_enum_variant)]
 pub enum Item {
+    /// A record for the worker.
     Record(SourceRecord),
+    /// The reader failed and stopped.
     Failed(Box<ConnectError>),
     /// `snapshot.mode=initial_only` finished: nothing more will come.
     Done,
@@ -51,15 +55,20 @@ struct Tx {
     events: u64,
 }
 
-pub struct Producer {
-    pub cfg: Arc<PgConfig>,
-    pub client: Client,
-    pub catalog: Catalog,
-    pub mapping: Mapping,
-    pub tx: mpsc::Sender<Item>,
-    pub flush: watch::Receiver<u64>,
-    pub cancel: CancellationToken,
-    pub partition: OffsetMap,
+/// The reader of a replication slot: decodes pgoutput into change events
+/// and confirms the positions the worker stored (it runs the snapshot
+/// first when one is due).
+pub struct WalStream {
+    cfg: Arc<PgConfig>,
+    client: Client,
+    catalog: Catalog,
+    mapping: Mapping,
+    tx: mpsc::Sender<Item>,
+    flush: watch::Receiver<u64>,
+    /// Set when the task stops.
+    pub(crate) cancel: CancellationToken,
+    /// The source partition of every record.
+    pub(crate) partition: OffsetMap,
     stream: Option<LogicalReplicationStream>,
     parser: LogicalReplicationParser,
     relations: HashMap<u32, RelationDesc>,
@@ -79,25 +88,23 @@ pub struct Producer {
     pub behind_source: Arc<dyn Gauge>,
 }
 
-fn fatal(what: &str, e: impl std::fmt::Display) -> ConnectError {
-    ConnectError::other(format!("{what}: {e}"))
-}
-
-impl Producer {
+impl WalStream {
+    /// A reader of `cfg`'s slot that queues on `tx`, confirms what `flush`
+    /// announces and stops when `cancel` is set.
     pub fn new(
         cfg: Arc<PgConfig>,
         client: Client,
         tx: mpsc::Sender<Item>,
         flush: watch::Receiver<u64>,
         cancel: CancellationToken,
-    ) -> Producer {
+    ) -> WalStream {
         let mapping = Mapping {
             decimal: cfg.decimal_mode,
             time: cfg.time_precision,
             binary: cfg.binary_mode,
         };
         let partition = crate::offsets::partition(&cfg.topic_prefix);
-        Producer {
+        WalStream {
             cfg,
             client,
             catalog: Catalog::default(),
@@ -171,13 +178,7 @@ impl Producer {
                 };
                 match (lost, mode) {
                     (Some(_), SnapshotMode::WhenNeeded) => (true, None),
-                    (Some(why), _) => {
-                        return Err(ConnectError::other(format!(
-                            "cannot resume streaming: {why}, so changes may have been lost. Set \
-                             snapshot.mode=when_needed to take a new snapshot, or remove this connector's \
-                             stored offsets to start over"
-                        )))
-                    }
+                    (Some(why), _) => return Err(PgCdcError::ResumeLost { why }.into()),
                     (None, _) => {
                         self.skip = skip_tx.map(|x| (x, *skip_events));
                         self.last_commit_end = *lsn;
@@ -189,7 +190,10 @@ impl Producer {
             }
         };
         if snapshot && mode == SnapshotMode::InitialOnly {
-            self.snapshot(None, 0).await?;
+            Snapshot::begin(cfg.clone(), None, 0)
+                .await?
+                .run(self)
+                .await?;
             let _ = self.tx.send(Item::Done).await;
             return Ok(());
         }
@@ -215,32 +219,33 @@ impl Producer {
             .await
             .map_err(|e| {
                 let text = e.to_string();
-                match crate::errors::tls_hint(&cfg, &text) {
-                    Some(hint) => ConnectError::other(format!(
-                        "cannot open the replication connection: {text}; {hint}"
-                    )),
-                    None => fatal("cannot open the replication connection", text),
-                }
+                PgCdcError::ReplicationConnection(match crate::error::tls_hint(&cfg, &text) {
+                    Some(hint) => format!("{text}; {hint}"),
+                    None => text,
+                })
             })?;
-        stream.ensure_replication_slot().await.map_err(|e| {
-            fatal(
-                &format!("cannot create replication slot {:?}", cfg.slot_name),
-                e,
-            )
-        })?;
+        stream
+            .ensure_replication_slot()
+            .await
+            .map_err(|error| PgCdcError::CreateSlot {
+                slot: cfg.slot_name.clone(),
+                error,
+            })?;
         if snapshot {
-            let name = stream.exported_snapshot_name().map(str::to_string).ok_or_else(|| {
-                ConnectError::other(format!(
-                    "replication slot {:?} was created concurrently by another client, so no snapshot was exported; \
-                     make sure only one connector uses this slot.name",
-                    cfg.slot_name
-                ))
-            })?;
+            let name = stream
+                .exported_snapshot_name()
+                .map(str::to_string)
+                .ok_or_else(|| PgCdcError::NoExportedSnapshot {
+                    slot: cfg.slot_name.clone(),
+                })?;
             let cp = setup::slot_state(&self.client, &cfg.slot_name)
                 .await?
                 .and_then(|s| s.confirmed_flush)
                 .unwrap_or(0);
-            self.snapshot(Some(&name), cp).await?;
+            Snapshot::begin(cfg.clone(), Some(&name), cp)
+                .await?
+                .run(self)
+                .await?;
             self.last_commit_end = cp;
         } else if slot.is_none() {
             self.last_commit_end = setup::slot_state(&self.client, &cfg.slot_name)
@@ -254,7 +259,7 @@ impl Producer {
         stream
             .start(start)
             .await
-            .map_err(|e| fatal("cannot start streaming from the replication slot", e))?;
+            .map_err(PgCdcError::StartStreaming)?;
         tracing::info!(slot = %cfg.slot_name, start = %pg_walstream::format_lsn(start.unwrap_or(self.last_commit_end)), "streaming changes");
         self.stream = Some(stream);
         self.stream_loop().await
@@ -333,7 +338,7 @@ impl Producer {
                     let msg = self
                         .parser
                         .parse_wal_message_bytes(raw.data)
-                        .map_err(|e| fatal("cannot decode a pgoutput message", e))?;
+                        .map_err(PgCdcError::Decode)?;
                     self.handle(msg.message, raw.wal_start.value()).await?;
                 }
                 Err(e) if e.is_cancelled() => {
@@ -344,9 +349,7 @@ impl Producer {
                     if let Some(t) = timer {
                         t.abort();
                     }
-                    return Err(ConnectError::retriable(format!(
-                        "the replication stream from PostgreSQL failed: {e}; the task restarts from the stored offsets"
-                    )));
+                    return Err(PgCdcError::StreamFailed(e).into());
                 }
             }
         }
@@ -362,7 +365,7 @@ impl Producer {
         self.last_heartbeat = Instant::now();
         if let Some(q) = self.cfg.heartbeat_action_query.clone() {
             if let Err(e) = self.client.batch_execute(&q).await {
-                tracing::warn!(error = %crate::errors::describe_pg(&e), "heartbeat.action.query failed");
+                tracing::warn!(error = %crate::error::describe_pg(&e), "heartbeat.action.query failed");
             }
         }
         // Outside a transaction everything the server sent up to its last
@@ -375,6 +378,7 @@ impl Producer {
         self.push(Item::Record(record)).await;
     }
 
+    /// A heartbeat record (on `topic.heartbeat.prefix`.`topic.prefix`) with `offset`.
     pub fn heartbeat_record(&self, offset: OffsetMap) -> SourceRecord {
         let key =
             Struct::new(heartbeat_key_schema()).with("serverName", self.cfg.topic_prefix.as_str());
@@ -476,8 +480,8 @@ impl Producer {
                     return Ok(());
                 }
                 let after = cells(&tuple);
-                let key = t.key(&after).map_err(ConnectError::data)?;
-                let after = t.row(&after).map_err(ConnectError::data)?;
+                let key = t.key(&after)?;
+                let after = t.row(&after)?;
                 self.emit(&t, "c", "INSERT", key, Value::Null, after, lsn)
                     .await;
             }
@@ -497,15 +501,12 @@ impl Producer {
                     return Ok(());
                 }
                 let new = cells(&new_tuple);
-                let key = t.key(&new).map_err(ConnectError::data)?;
-                let after = t.row(&new).map_err(ConnectError::data)?;
+                let key = t.key(&new)?;
+                let after = t.row(&new)?;
                 let (before, old_key) = match &old_tuple {
                     Some(old) => {
                         let old = cells(old);
-                        (
-                            before_row(&t, &old)?,
-                            Some(t.key(&old).map_err(ConnectError::data)?),
-                        )
+                        (before_row(&t, &old)?, Some(t.key(&old)?))
                     }
                     None => (Value::Null, None),
                 };
@@ -542,7 +543,7 @@ impl Producer {
                     return Ok(());
                 }
                 let old = cells(&old_tuple);
-                let key = t.key(&old).map_err(ConnectError::data)?;
+                let key = t.key(&old)?;
                 let before = before_row(&t, &old)?;
                 self.emit(&t, "d", "DELETE", key, before, Value::Null, lsn)
                     .await;
@@ -588,16 +589,18 @@ impl Producer {
         if let Some(t) = self.tables.get(&oid) {
             return Ok(t.clone());
         }
-        let rel = self.relations.get(&oid).cloned().ok_or_else(|| {
-            ConnectError::other(format!(
-                "pgoutput sent a change for relation {oid} before describing it"
-            ))
-        })?;
+        let rel = self
+            .relations
+            .get(&oid)
+            .cloned()
+            .ok_or(PgCdcError::UnknownRelation(oid))?;
         let t = self.table_schema(&rel).await?;
         self.tables.insert(oid, t.clone());
         Ok(t)
     }
 
+    /// The schemas of a relation (read from the catalog), or `None` if the
+    /// filters leave it out.
     pub async fn table_schema(&mut self, rel: &RelationDesc) -> ConnectResult<Option<TableRef>> {
         if !self.cfg.filters.table_included(&rel.schema, &rel.table) {
             return Ok(None);
@@ -616,11 +619,10 @@ impl Producer {
             &self.mapping,
         )
         .await
-        .map_err(|e| {
-            fatal(
-                &format!("cannot describe table {}.{}", rel.schema, rel.table),
-                e,
-            )
+        .map_err(|e| PgCdcError::DescribeTable {
+            schema: rel.schema.clone(),
+            table: rel.table.clone(),
+            error: Box::new(e),
         })?;
         Ok(Some(Arc::new(TableSchema::build(
             &self.cfg.topic_prefix,
@@ -723,7 +725,7 @@ fn cell(c: &ColumnData) -> Cell<'_> {
 /// IDENTITY DEFAULT; required non-key columns then get their type's zero
 /// value, as Debezium's fallback defaults do.
 fn before_row(t: &TableSchema, old: &[Cell<'_>]) -> ConnectResult<Value> {
-    let v = t.row(old).map_err(ConnectError::data)?;
+    let v = t.row(old)?;
     let Value::Struct(s) = v else { return Ok(v) };
     let schema = s.schema().clone();
     let mut values = s.into_values();
