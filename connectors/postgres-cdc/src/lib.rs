@@ -39,7 +39,8 @@ pub use task::PostgresTask;
 use ferry_api::{ConnectorFactory, ConnectorPlugin};
 
 /// The plugin: `io.debezium.connector.postgresql.PostgresConnector`
-/// (also `PostgresConnector`, `Postgres`, `ferry.postgres.PostgresCdcSource`).
+/// (also `PostgresConnector` and `Postgres`, as Kafka derives them, and the
+/// aliases `ferry.postgres.PostgresCdcSource`, `PostgresCdcSource`, `postgres-cdc`).
 pub fn plugin() -> ConnectorPlugin {
     ConnectorPlugin {
         class: "io.debezium.connector.postgresql.PostgresConnector",
