@@ -34,6 +34,27 @@ pub fn big_decimal_to_string(d: &Decimal) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// Appends `null`, a boolean or a number as Java prints it, which
+/// `Object.toString()` and `Values.convertToString` share; returns false
+/// (and appends nothing) for strings, bytes and containers.
+pub(crate) fn push_scalar(out: &mut String, value: &crate::data::Value) -> bool {
+    use crate::data::Value;
+    use std::fmt::Write as _;
+    let _ = match value {
+        Value::Null => write!(out, "null"),
+        Value::Int8(v) => write!(out, "{v}"),
+        Value::Int16(v) => write!(out, "{v}"),
+        Value::Int32(v) => write!(out, "{v}"),
+        Value::Int64(v) => write!(out, "{v}"),
+        Value::Float32(v) => write!(out, "{}", float_to_string(*v)),
+        Value::Float64(v) => write!(out, "{}", double_to_string(*v)),
+        Value::Boolean(b) => write!(out, "{b}"),
+        Value::Decimal(d) => write!(out, "{}", big_decimal_to_string(d)),
+        _ => return false,
+    };
+    true
+}
+
 /// Appends [`double_to_string`]'s text.
 pub fn write_double(out: &mut Vec<u8>, v: f64) {
     if !v.is_finite() {

@@ -1,7 +1,7 @@
 //! Connect values as Java's `Object.toString()` prints them, which is what
 //! Kafka's `StringConverter` writes for non-string values.
 
-use super::java_numbers::{big_decimal_to_string, double_to_string, float_to_string};
+use super::java_numbers::push_scalar;
 use crate::data::Value;
 use crate::error::{ConnectError, ConnectResult};
 
@@ -19,24 +19,10 @@ pub fn to_java_string(value: &Value) -> ConnectResult<String> {
 }
 
 fn append(out: &mut String, value: &Value) -> ConnectResult<()> {
-    use std::fmt::Write as _;
+    if push_scalar(out, value) {
+        return Ok(());
+    }
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Int8(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Value::Int16(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Value::Int32(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Value::Int64(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Value::Float32(v) => out.push_str(&float_to_string(*v)),
-        Value::Float64(v) => out.push_str(&double_to_string(*v)),
-        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::String(s) => out.push_str(s),
         Value::Bytes(b) => match std::str::from_utf8(b) {
             Ok(s) => out.push_str(s),
@@ -47,7 +33,6 @@ fn append(out: &mut String, value: &Value) -> ConnectResult<()> {
                 )))
             }
         },
-        Value::Decimal(d) => out.push_str(&big_decimal_to_string(d)),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -85,6 +70,15 @@ fn append(out: &mut String, value: &Value) -> ConnectResult<()> {
             }
             out.push('}');
         }
+        Value::Null
+        | Value::Int8(_)
+        | Value::Int16(_)
+        | Value::Int32(_)
+        | Value::Int64(_)
+        | Value::Float32(_)
+        | Value::Float64(_)
+        | Value::Boolean(_)
+        | Value::Decimal(_) => unreachable!("written by push_scalar"),
     }
     Ok(())
 }

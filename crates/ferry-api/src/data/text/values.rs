@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use super::calendar::{civil_from_days, days_from_civil, MILLIS_PER_DAY};
-use super::java_numbers::{big_decimal_to_string, double_to_string, float_to_string};
+use super::java_numbers::push_scalar;
 use crate::data::{logical, Decimal, Schema, SchemaRef, Value};
 use base64::Engine as _;
 
@@ -48,24 +48,10 @@ fn append(out: &mut String, schema: Option<&Schema>, value: &Value, embedded: bo
             return;
         }
     }
+    if push_scalar(out, value) {
+        return;
+    }
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Int8(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Value::Int16(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Value::Int32(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Value::Int64(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Value::Float32(v) => out.push_str(&float_to_string(*v)),
-        Value::Float64(v) => out.push_str(&double_to_string(*v)),
-        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Decimal(d) => out.push_str(&big_decimal_to_string(d)),
         Value::String(s) if embedded => {
             out.push('"');
             out.push_str(&s.replace('\\', "\\\\").replace('"', "\\\""));
@@ -117,6 +103,15 @@ fn append(out: &mut String, schema: Option<&Schema>, value: &Value, embedded: bo
             }
             out.push('}');
         }
+        Value::Null
+        | Value::Int8(_)
+        | Value::Int16(_)
+        | Value::Int32(_)
+        | Value::Int64(_)
+        | Value::Float32(_)
+        | Value::Float64(_)
+        | Value::Boolean(_)
+        | Value::Decimal(_) => unreachable!("written by push_scalar"),
     }
 }
 
