@@ -4,6 +4,7 @@
 mod ack_tracker;
 mod codec;
 mod fetch_positions;
+mod put_retry;
 mod sink;
 mod sink_fetcher;
 mod source;

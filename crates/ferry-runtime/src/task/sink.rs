@@ -13,6 +13,7 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use tokio::sync::{mpsc, watch};
 
 use super::codec::RecordCodec;
+use super::put_retry::PutRetry;
 use super::sink_fetcher::{
     consumer_context, offsets_list, FetchCommand, FetchEvent, Fetcher, SinkConsumer,
 };
@@ -31,8 +32,6 @@ const CHANNEL_BATCHES: usize = 4;
 /// 154,000 records/s, 2,000 → 217,000; JSON unchanged). A batch is only
 /// what is already fetched, so small topics still get small puts.
 const DEFAULT_MAX_POLL_RECORDS: usize = 2000;
-/// Longest pause between retries of a `put` that failed with a retriable error.
-const MAX_PUT_BACKOFF: Duration = Duration::from_secs(10);
 
 /// The consumer group of a sink connector, as Kafka Connect names it.
 pub fn sink_group_id(connector: &str) -> String {
@@ -308,7 +307,7 @@ impl SinkLoop<'_> {
         records: &[SinkRecord],
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), RuntimeError> {
-        let mut backoff = Duration::from_millis(100);
+        let mut retry = PutRetry::default();
         loop {
             let started = Instant::now();
             match self.task.put(records).await {
@@ -320,15 +319,16 @@ impl SinkLoop<'_> {
                     self.metrics.sink_record_send.inc_by(records.len() as u64);
                     return Ok(());
                 }
-                Err(e) if e.is_retriable() => {
+                Err(e) => {
+                    let Some(backoff) = retry.after_failure(&e) else {
+                        return Err(self.failed("put", e));
+                    };
                     tracing::warn!(task = %self.spec.id, error = %e.full_message(), retry_in_ms = backoff.as_millis() as u64, "put failed with a retriable error; retrying the batch");
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = shutdown.changed() => return Err(self.failed("put (interrupted by shutdown while retrying)", e)),
                     }
-                    backoff = (backoff * 2).min(MAX_PUT_BACKOFF);
                 }
-                Err(e) => return Err(self.failed("put", e)),
             }
         }
     }
