@@ -7,6 +7,7 @@ mod fetch_positions;
 mod put_retry;
 mod sink;
 mod sink_fetcher;
+mod sink_progress;
 mod source;
 mod supervisor;
 mod topic_creation;

@@ -1,13 +1,11 @@
 //! The sink executor: one consumer per task in group `connect-<name>`,
 //! batches to `put`, and commits of exactly what `pre_commit` returns.
 
-use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ferry_api::sink::PartitionOffsets;
 use ferry_api::{ConnectError, PropertyMap, SinkRecord, SinkTask, SinkTaskContext, TopicPartition};
 use rdkafka::consumer::{CommitMode, Consumer};
 use tokio::sync::{mpsc, watch};
@@ -17,6 +15,7 @@ use super::put_retry::PutRetry;
 use super::sink_fetcher::{
     consumer_context, offsets_list, FetchCommand, FetchEvent, Fetcher, SinkConsumer,
 };
+use super::sink_progress::{of_revoked, SinkProgress};
 use super::{TaskSpec, WorkerServices};
 use crate::error::RuntimeError;
 use crate::kafka_client::ToRdkafka;
@@ -146,10 +145,7 @@ pub async fn run_sink_task(
         consumer: Arc::clone(&consumer),
         commands: commands_tx,
         metrics,
-        assignment: BTreeSet::new(),
-        current: PartitionOffsets::new(),
-        committed: PartitionOffsets::new(),
-        rewinding: HashSet::new(),
+        progress: SinkProgress::default(),
     };
     let flush_every = services.worker.offset_flush_interval;
     let mut next_commit = Instant::now() + flush_every;
@@ -183,7 +179,7 @@ pub async fn run_sink_task(
             tracing::warn!(task = %id, error = %e, "final offset commit failed");
         }
     }
-    let assigned: Vec<TopicPartition> = state.assignment.iter().cloned().collect();
+    let assigned: Vec<TopicPartition> = state.progress.assignment().iter().cloned().collect();
     drop(state);
     if !assigned.is_empty() {
         if let Err(e) = task.close(&assigned).await {
@@ -212,13 +208,7 @@ struct SinkLoop<'a> {
     consumer: Arc<SinkConsumer>,
     commands: std_mpsc::Sender<FetchCommand>,
     metrics: TaskMetrics,
-    assignment: BTreeSet<TopicPartition>,
-    /// Offset after the last record handed to `put`, per partition.
-    current: PartitionOffsets,
-    /// Last committed offset per partition.
-    committed: PartitionOffsets,
-    /// Partitions whose rewind has been asked for but not yet applied.
-    rewinding: HashSet<TopicPartition>,
+    progress: SinkProgress,
 }
 
 impl SinkLoop<'_> {
@@ -233,68 +223,52 @@ impl SinkLoop<'_> {
     ) -> Result<(), RuntimeError> {
         match event {
             FetchEvent::Batch(mut records) => {
-                if !self.rewinding.is_empty() {
-                    records.retain(|r| !self.rewinding.contains(&r.original));
-                }
+                self.progress.drop_rewinding(&mut records);
                 self.metrics.sink_record_read.inc_by(records.len() as u64);
                 if records.is_empty() {
                     return Ok(());
                 }
                 self.put(&records, shutdown).await?;
-                for r in &records {
-                    self.current
-                        .insert(r.original.clone(), r.original_offset + 1);
-                }
+                self.progress.processed(&records);
                 Ok(())
             }
             FetchEvent::Assigned(partitions) => {
-                self.assignment.extend(partitions.iter().cloned());
-                self.ctx.set_assignment(self.assignment.iter().cloned());
+                self.progress.assign(&partitions);
+                self.ctx
+                    .set_assignment(self.progress.assignment().iter().cloned());
                 let committed = committed_offsets(
                     Arc::clone(&self.consumer),
                     &partitions,
                     self.spec.id.to_string(),
                 )
                 .await?;
-                self.committed.extend(committed.iter().cloned());
+                self.progress.group_committed(&committed);
                 self.ctx.set_committed_offsets(committed);
                 self.metrics
                     .partition_count
-                    .set(self.assignment.len() as i64);
+                    .set(self.progress.assignment().len() as i64);
                 self.task
                     .open(&partitions)
                     .await
                     .map_err(|e| self.failed("open", e))
             }
             FetchEvent::Revoked { partitions, reply } => {
-                let revoked: HashSet<&TopicPartition> = partitions.iter().collect();
                 let offsets = match self.durable_offsets().await {
                     Ok(o) => o,
                     Err(e) => return Err(self.failed("pre_commit", e)),
                 };
-                let to_commit: Vec<(TopicPartition, i64)> = offsets
-                    .into_iter()
-                    .filter(|(tp, _)| revoked.contains(tp))
-                    .collect();
-                let _ = reply.send(to_commit.clone());
-                for (tp, o) in to_commit {
-                    self.committed.insert(tp, o);
-                }
+                let _ = reply.send(of_revoked(offsets, &partitions));
                 let closed = self.task.close(&partitions).await;
-                for tp in &partitions {
-                    self.assignment.remove(tp);
-                    self.current.remove(tp);
-                    self.committed.remove(tp);
-                    self.rewinding.remove(tp);
-                }
-                self.ctx.set_assignment(self.assignment.iter().cloned());
+                self.progress.revoke(&partitions);
+                self.ctx
+                    .set_assignment(self.progress.assignment().iter().cloned());
                 self.metrics
                     .partition_count
-                    .set(self.assignment.len() as i64);
+                    .set(self.progress.assignment().len() as i64);
                 closed.map_err(|e| self.failed("close", e))
             }
             FetchEvent::Rewound(tp) => {
-                self.rewinding.remove(&tp);
+                self.progress.rewound(&tp);
                 Ok(())
             }
             FetchEvent::Failed(e) => Err(self.failed("reading records", e)),
@@ -354,8 +328,7 @@ impl SinkLoop<'_> {
             }
         }
         for (tp, offset) in requests.rewinds {
-            self.rewinding.insert(tp.clone());
-            self.current.remove(&tp);
+            self.progress.rewind(tp.clone());
             let _ = self.commands.send(FetchCommand::Seek(tp, offset));
         }
         requests.commit
@@ -363,14 +336,11 @@ impl SinkLoop<'_> {
 
     /// Asks the task what is durable, restricted to assigned partitions.
     async fn durable_offsets(&mut self) -> Result<Vec<(TopicPartition, i64)>, ConnectError> {
-        if self.current.is_empty() {
+        let Some(current) = self.progress.pre_commit_input() else {
             return Ok(Vec::new());
-        }
-        let offsets = self.task.pre_commit(&self.current).await?;
-        Ok(offsets
-            .into_iter()
-            .filter(|(tp, o)| self.assignment.contains(tp) && self.committed.get(tp) != Some(o))
-            .collect())
+        };
+        let offsets = self.task.pre_commit(current).await?;
+        Ok(self.progress.to_commit(offsets))
     }
 
     /// Commits what `pre_commit` returns. A failed commit is logged and
@@ -392,7 +362,7 @@ impl SinkLoop<'_> {
             Ok(()) => {
                 self.metrics.offset_commit_success.inc();
                 tracing::debug!(task = %self.spec.id, partitions = offsets.len(), "offsets committed");
-                self.committed.extend(offsets);
+                self.progress.committed(offsets);
             }
             Err(e) => {
                 self.metrics.offset_commit_failure.inc();
