@@ -11,6 +11,7 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use tokio::sync::{mpsc, watch};
 
 use super::codec::RecordCodec;
+use super::offset_flush::FlushSchedule;
 use super::put_retry::PutRetry;
 use super::sink_fetcher::{
     consumer_context, offsets_list, FetchCommand, FetchEvent, Fetcher, SinkConsumer,
@@ -147,25 +148,24 @@ pub async fn run_sink_task(
         metrics,
         progress: SinkProgress::default(),
     };
-    let flush_every = services.worker.offset_flush_interval;
-    let mut next_commit = Instant::now() + flush_every;
+    let mut schedule = FlushSchedule::new(services.worker.offset_flush_interval, Instant::now());
     let result: Result<(), RuntimeError> = loop {
         if *shutdown.borrow() {
             break Ok(());
         }
-        let deadline = tokio::time::Instant::from_std(next_commit);
+        let deadline = tokio::time::Instant::from_std(schedule.deadline());
         tokio::select! {
             biased;
             _ = shutdown.changed() => break Ok(()),
             _ = tokio::time::sleep_until(deadline) => {
-                next_commit = Instant::now() + flush_every;
+                schedule.flushed(Instant::now());
                 if let Err(e) = state.commit().await { break Err(e); }
             }
             event = events.recv() => {
                 let Some(event) = event else { break Err(RuntimeError::Worker(format!("fetch thread of task {id} ended unexpectedly"))) };
                 if let Err(e) = state.handle(event, &mut shutdown).await { break Err(e); }
                 if state.apply_requests() {
-                    next_commit = Instant::now() + flush_every;
+                    schedule.flushed(Instant::now());
                     if let Err(e) = state.commit().await { break Err(e); }
                 }
             }

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use super::ack_tracker::{AckToken, AckTracker};
 use super::codec::RecordCodec;
+use super::offset_flush::{flush_source_offsets, FlushSchedule};
 use super::topic_creation::{TopicCreation, TopicCreator};
 use super::{TaskSpec, WorkerServices};
 use crate::error::RuntimeError;
@@ -192,8 +193,8 @@ impl SourceLoop<'_> {
         task: &mut Box<dyn SourceTask>,
         shutdown: &watch::Receiver<bool>,
     ) -> Result<(), RuntimeError> {
-        let interval = self.services.worker.offset_flush_interval;
-        let mut last_flush = Instant::now();
+        let mut schedule =
+            FlushSchedule::new(self.services.worker.offset_flush_interval, Instant::now());
         while !*shutdown.borrow() {
             if let Some(reason) = self.tracker().failure() {
                 return Err(self.failed("producing records", ConnectError::other(reason)));
@@ -210,8 +211,9 @@ impl SourceLoop<'_> {
                     self.send(record).await?;
                 }
             }
-            if last_flush.elapsed() >= interval {
-                last_flush = Instant::now();
+            let now = Instant::now();
+            if schedule.is_due(now) {
+                schedule.flushed(now);
                 if let Err(e) = self.flush_offsets(task).await {
                     tracing::warn!(task = %self.spec.id, error = %e, "offset flush failed; retrying at the next interval");
                 }
@@ -334,38 +336,14 @@ impl SourceLoop<'_> {
     /// Stores the offsets that became committable, then calls the task's
     /// `commit` with them.
     async fn flush_offsets(&mut self, task: &mut Box<dyn SourceTask>) -> Result<(), RuntimeError> {
-        let positions = self.tracker().take_committable();
-        if positions.is_empty() {
-            return Ok(());
-        }
-        let store = Arc::clone(&self.services.offsets);
-        let timeout = self.services.worker.offset_flush_timeout;
-        let stored =
-            tokio::time::timeout(timeout, store.put(&self.spec.id.connector, &positions)).await;
-        match stored {
-            Ok(Ok(())) => self.metrics.offset_commit_success.inc(),
-            Ok(Err(e)) => {
-                self.metrics.offset_commit_failure.inc();
-                self.requeue(positions);
-                return Err(e.into());
-            }
-            Err(_) => {
-                self.metrics.offset_commit_failure.inc();
-                self.requeue(positions);
-                return Err(RuntimeError::Worker(format!(
-                    "offset flush took longer than offset.flush.timeout.ms ({} ms)",
-                    timeout.as_millis()
-                )));
-            }
-        }
-        task.commit(&positions)
-            .await
-            .map_err(|e| self.failed("commit", e))
-    }
-
-    /// Puts offsets that could not be stored back, unless newer ones exist.
-    fn requeue(&self, positions: Vec<ferry_api::SourcePosition>) {
-        let mut tracker = self.tracker();
-        tracker.restore(positions);
+        flush_source_offsets(
+            &self.tracker,
+            self.services.offsets.as_ref(),
+            &self.spec.id,
+            self.services.worker.offset_flush_timeout,
+            &self.metrics,
+            task.as_mut(),
+        )
+        .await
     }
 }
