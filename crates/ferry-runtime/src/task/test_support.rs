@@ -1,13 +1,16 @@
-//! Fixtures for the runtime's unit tests: an in-memory offset store whose
-//! failures the test chooses.
+//! Fixtures for the runtime's unit tests: worker services without Kafka
+//! and an in-memory offset store whose failures the test chooses.
 
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use ferry_api::{OffsetMap, SourcePosition};
 
-use super::TaskId;
+use super::{TaskId, WorkerServices};
+use crate::metrics::Metrics;
 use crate::offsets::{partition_key, OffsetStore, OffsetStoreError};
+use crate::status::StatusRegistry;
+use ferry_config::worker::WorkerConfig;
 
 /// How [`MemoryOffsetStore::put`] behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +82,28 @@ impl OffsetStore for MemoryOffsetStore {
             StoreMode::Hang => std::future::pending().await,
         }
     }
+}
+
+/// Worker services with string converters, `extra` worker properties and
+/// an in-memory offset store; nothing of it talks to Kafka.
+pub(crate) fn services(extra: &[(&str, &str)]) -> Arc<WorkerServices> {
+    let mut props = ferry_api::property_map([
+        (
+            "key.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        ),
+        (
+            "value.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        ),
+    ]);
+    props.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Arc::new(WorkerServices {
+        worker: WorkerConfig::from_props(props).expect("valid worker config"),
+        metrics: Metrics::new(),
+        offsets: MemoryOffsetStore::new(StoreMode::Store),
+        status: StatusRegistry::default(),
+    })
 }
 
 /// Task `task` of `connector`.
