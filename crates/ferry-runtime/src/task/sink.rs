@@ -74,6 +74,16 @@ fn consumer_settings(services: &WorkerServices, spec: &TaskSpec) -> (rdkafka::Cl
     (config, max_batch)
 }
 
+/// A `topics.regex` as librdkafka subscribes to it: librdkafka takes a
+/// subscription for a pattern only when it starts with `^`.
+fn anchored(re: &str) -> String {
+    if re.starts_with('^') {
+        re.to_string()
+    } else {
+        format!("^{re}")
+    }
+}
+
 /// Runs one sink task until `shutdown` turns true or the task fails.
 pub async fn run_sink_task(
     spec: TaskSpec,
@@ -101,14 +111,7 @@ pub async fn run_sink_task(
             let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
             consumer.subscribe(&topics)
         }
-        Some(Subscription::Regex(re)) => {
-            let anchored = if re.starts_with('^') {
-                re.clone()
-            } else {
-                format!("^{re}")
-            };
-            consumer.subscribe(&[anchored.as_str()])
-        }
+        Some(Subscription::Regex(re)) => consumer.subscribe(&[anchored(re).as_str()]),
         None => {
             return Err(RuntimeError::Worker(format!(
                 "sink task {id} has no topics"
@@ -413,4 +416,89 @@ pub fn sink_task_props(task_props: &PropertyMap, connector_props: &PropertyMap) 
         }
     }
     props
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::test_support::{services, task_id};
+
+    fn props(pairs: &[(&str, &str)]) -> PropertyMap {
+        ferry_api::property_map(pairs.iter().copied())
+    }
+
+    fn spec(connector: &[(&str, &str)]) -> TaskSpec {
+        TaskSpec {
+            id: task_id("s3", 1),
+            connector_props: props(connector),
+            task_props: PropertyMap::new(),
+            subscription: Some(Subscription::Topics(vec!["orders".into()])),
+        }
+    }
+
+    #[test]
+    fn a_sink_connector_consumes_in_group_connect_name() {
+        assert_eq!(sink_group_id("s3-orders"), "connect-s3-orders");
+    }
+
+    #[test]
+    fn sink_tasks_get_the_connector_subscription_unless_they_set_their_own() {
+        let connector = props(&[("topics", "a,b"), ("topics.regex", ""), ("x", "1")]);
+        let given = sink_task_props(&props(&[("task.n", "0")]), &connector);
+        assert_eq!(given["topics"], "a,b");
+        assert_eq!(given["topics.regex"], "");
+        assert_eq!(given["task.n"], "0");
+        assert!(
+            !given.contains_key("x"),
+            "only the subscription is passed on"
+        );
+        let own = sink_task_props(&props(&[("topics", "a")]), &connector);
+        assert_eq!(own["topics"], "a");
+    }
+
+    #[test]
+    fn a_topics_regex_is_anchored_for_librdkafka() {
+        assert_eq!(anchored("orders\\..*"), "^orders\\..*");
+        assert_eq!(anchored("^orders"), "^orders");
+    }
+
+    #[test]
+    fn the_consumer_gets_kafka_connect_sink_settings() {
+        let services = services(&[("bootstrap.servers", "k:9092")]);
+        let (config, max_batch) = consumer_settings(&services, &spec(&[]));
+        let get = |k| config.get(k).unwrap_or("<unset>");
+        assert_eq!(get("group.id"), "connect-s3");
+        assert_eq!(get("enable.auto.commit"), "false");
+        assert_eq!(get("enable.auto.offset.store"), "false");
+        assert_eq!(get("enable.partition.eof"), "false");
+        assert_eq!(get("auto.offset.reset"), "earliest");
+        assert_eq!(get("isolation.level"), "read_uncommitted");
+        assert_eq!(get("client.id"), "connector-consumer-s3-1");
+        assert_eq!(get("statistics.interval.ms"), "5000");
+        assert_eq!(get("bootstrap.servers"), "k:9092");
+        assert_eq!(max_batch, DEFAULT_MAX_POLL_RECORDS);
+    }
+
+    #[test]
+    fn consumer_overrides_win_over_defaults_but_not_over_forced_settings() {
+        let services = services(&[]);
+        let (config, max_batch) = consumer_settings(
+            &services,
+            &spec(&[
+                ("consumer.override.auto.offset.reset", "latest"),
+                ("consumer.override.isolation.level", "read_committed"),
+                ("consumer.override.client.id", "mine"),
+                ("consumer.override.group.id", "other"),
+                ("consumer.override.enable.auto.commit", "true"),
+                ("consumer.override.max.poll.records", "500"),
+            ]),
+        );
+        let get = |k| config.get(k).unwrap_or("<unset>");
+        assert_eq!(get("auto.offset.reset"), "latest");
+        assert_eq!(get("isolation.level"), "read_committed");
+        assert_eq!(get("client.id"), "mine");
+        assert_eq!(get("group.id"), "connect-s3");
+        assert_eq!(get("enable.auto.commit"), "false");
+        assert_eq!(max_batch, 500);
+    }
 }

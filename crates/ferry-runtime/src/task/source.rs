@@ -347,3 +347,45 @@ impl SourceLoop<'_> {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ferry_api::PropertyMap;
+
+    use super::*;
+    use crate::task::test_support::{services, task_id};
+
+    fn spec(connector: &[(&str, &str)]) -> TaskSpec {
+        TaskSpec {
+            id: task_id("pg", 0),
+            connector_props: ferry_api::property_map(connector.iter().copied()),
+            task_props: PropertyMap::new(),
+            subscription: None,
+        }
+    }
+
+    #[test]
+    fn the_producer_never_loses_or_duplicates_and_partitions_like_java() {
+        let config = producer_config(&services(&[]), &spec(&[]));
+        let get = |k| config.get(k).unwrap_or("<unset>");
+        assert_eq!(get("enable.idempotence"), "true");
+        assert_eq!(get("acks"), "all");
+        assert_eq!(get("partitioner"), "murmur2_random");
+        assert_eq!(get("queue.buffering.max.kbytes"), "32768");
+        assert_eq!(get("client.id"), "connector-producer-pg-0");
+    }
+
+    #[test]
+    fn producer_overrides_win_over_the_defaults() {
+        let config = producer_config(
+            &services(&[]),
+            &spec(&[
+                ("producer.override.acks", "1"),
+                ("producer.override.client.id", "mine"),
+            ]),
+        );
+        assert_eq!(config.get("acks"), Some("1"));
+        assert_eq!(config.get("client.id"), Some("mine"));
+        assert_eq!(config.get("enable.idempotence"), Some("true"));
+    }
+}
