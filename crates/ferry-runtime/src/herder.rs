@@ -339,3 +339,406 @@ impl StandaloneHerder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use ferry_api::{
+        ConfigKey, ConfigType, ConnectResult, Connector, SinkRecord, SinkTask, SinkTaskContext,
+        SourceRecord, SourceTask, SourceTaskContext,
+    };
+
+    use super::*;
+    use crate::task::test_support::services;
+
+    const SOURCE: &str = "com.example.TestSourceConnector";
+    const SINK: &str = "com.example.TestSinkConnector";
+
+    /// A source connector driven by its config: `mode=fail-start` fails
+    /// `start`; `task.configs` says how many task configs it returns
+    /// (ignoring `tasks.max`); its tasks fail to start.
+    struct TestSource {
+        props: PropertyMap,
+    }
+
+    fn test_def() -> ConfigDef {
+        ConfigDef::new()
+            .define(ConfigKey::new("db.host", ConfigType::String).required())
+            .define(ConfigKey::new("db.password", ConfigType::Password))
+            .define(ConfigKey::new("mode", ConfigType::String).default_value("ok"))
+            .define(ConfigKey::new("task.configs", ConfigType::Int).default_value("1"))
+    }
+
+    #[async_trait]
+    impl Connector for TestSource {
+        fn version(&self) -> String {
+            "1.0".into()
+        }
+        fn config_def(&self) -> ConfigDef {
+            test_def()
+        }
+        fn validate(&self, props: &PropertyMap) -> ConfigErrors {
+            let mut errors = self.config_def().validate(props);
+            if props
+                .get("tasks.max")
+                .is_some_and(|v| v.parse::<u32>().is_err())
+            {
+                errors.push(ferry_api::ConfigError::new(
+                    "tasks.max",
+                    None,
+                    "the connector's own complaint",
+                ));
+            }
+            errors
+        }
+        async fn start(&mut self, _: ConnectorContext, props: &PropertyMap) -> ConnectResult<()> {
+            if props.get("mode").map(String::as_str) == Some("fail-start") {
+                return Err(ConnectError::other("cannot reach the database"));
+            }
+            self.props = props.clone();
+            Ok(())
+        }
+        fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<PropertyMap>> {
+            let n: usize = self
+                .props
+                .get("task.configs")
+                .map_or(1, |v| v.parse().unwrap());
+            Ok((0..n)
+                .map(|i| {
+                    ferry_api::property_map([
+                        ("table", format!("t{i}")),
+                        ("db.password", "s3cret".to_string()),
+                    ])
+                })
+                .collect())
+        }
+    }
+
+    impl SourceConnector for TestSource {
+        fn create_task(&self) -> Box<dyn SourceTask> {
+            Box::new(FailingSourceTask)
+        }
+    }
+
+    struct FailingSourceTask;
+
+    #[async_trait]
+    impl SourceTask for FailingSourceTask {
+        async fn start(&mut self, _: SourceTaskContext, _: &PropertyMap) -> ConnectResult<()> {
+            Err(ConnectError::other("no database"))
+        }
+        async fn poll(&mut self) -> ConnectResult<Vec<SourceRecord>> {
+            Ok(Vec::new())
+        }
+        async fn stop(&mut self) -> ConnectResult<()> {
+            Ok(())
+        }
+    }
+
+    /// A sink connector with no tasks.
+    struct TestSink;
+
+    #[async_trait]
+    impl Connector for TestSink {
+        fn version(&self) -> String {
+            "1.0".into()
+        }
+        fn config_def(&self) -> ConfigDef {
+            ConfigDef::new()
+        }
+        async fn start(&mut self, _: ConnectorContext, _: &PropertyMap) -> ConnectResult<()> {
+            Ok(())
+        }
+        fn task_configs(&self, _: usize) -> ConnectResult<Vec<PropertyMap>> {
+            Ok(Vec::new())
+        }
+    }
+
+    impl SinkConnector for TestSink {
+        fn create_task(&self) -> Box<dyn SinkTask> {
+            Box::new(IdleSinkTask)
+        }
+    }
+
+    struct IdleSinkTask;
+
+    #[async_trait]
+    impl SinkTask for IdleSinkTask {
+        async fn start(&mut self, _: SinkTaskContext, _: &PropertyMap) -> ConnectResult<()> {
+            Ok(())
+        }
+        async fn put(&mut self, _: &[SinkRecord]) -> ConnectResult<()> {
+            Ok(())
+        }
+        async fn stop(&mut self) -> ConnectResult<()> {
+            Ok(())
+        }
+    }
+
+    fn herder() -> StandaloneHerder {
+        let plugins = PluginRegistry::new(vec![
+            ConnectorPlugin {
+                class: SOURCE,
+                aliases: &[],
+                version: "1.0",
+                factory: ConnectorFactory::Source(|| {
+                    Box::new(TestSource {
+                        props: PropertyMap::new(),
+                    })
+                }),
+            },
+            ConnectorPlugin {
+                class: SINK,
+                aliases: &[],
+                version: "1.0",
+                factory: ConnectorFactory::Sink(|| Box::new(TestSink)),
+            },
+        ]);
+        // Nothing listens on port 1: the task clients never reach a broker.
+        let services = services(&[("bootstrap.servers", "127.0.0.1:1")]);
+        StandaloneHerder::new(services, plugins, ConfigProviders::default())
+    }
+
+    fn props(pairs: &[(&str, &str)]) -> PropertyMap {
+        ferry_api::property_map(pairs.iter().copied())
+    }
+
+    fn source(extra: &[(&str, &str)]) -> PropertyMap {
+        let mut p = props(&[
+            ("name", "src"),
+            ("connector.class", SOURCE),
+            ("db.host", "pg"),
+            ("db.password", "hunter2"),
+        ]);
+        p.extend(props(extra));
+        p
+    }
+
+    fn invalid_keys(e: RuntimeError) -> (String, Vec<String>) {
+        match e {
+            RuntimeError::InvalidConfig { subject, errors } => {
+                (subject, errors.iter().map(|e| e.key.clone()).collect())
+            }
+            other => panic!("not an invalid config: {other}"),
+        }
+    }
+
+    fn err<T>(r: Result<T, RuntimeError>) -> RuntimeError {
+        match r {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn secrets_are_hidden_in_the_shown_config() {
+        let shown = redacted(
+            &test_def(),
+            &props(&[
+                ("db.password", "a"),
+                ("consumer.override.sasl.jaas.config", "b"),
+                ("ssl.key.password", "c"),
+                ("aws.secret", "d"),
+                ("aws.secret.key", "e"),
+                ("db.host", "pg"),
+                ("password.hint", "f"),
+            ]),
+        );
+        for key in [
+            "db.password",
+            "consumer.override.sasl.jaas.config",
+            "ssl.key.password",
+            "aws.secret",
+            "aws.secret.key",
+        ] {
+            assert_eq!(shown[key], "[hidden]", "{key}");
+        }
+        assert_eq!(shown["db.host"], "pg");
+        assert_eq!(shown["password.hint"], "f");
+    }
+
+    #[test]
+    fn a_valid_connector_is_prepared_with_its_config_redacted() {
+        let p = herder().prepare(source(&[])).unwrap();
+        assert_eq!(p.name(), "src");
+        assert_eq!(p.shown_config["db.password"], "[hidden]");
+        assert_eq!(p.shown_config["db.host"], "pg");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let e = err(herder().prepare(props(&[
+            ("name", "src"),
+            ("connector.class", SOURCE),
+            ("tasks.max", "many"),
+            ("value.converter", "com.example.NoSuchConverter"),
+        ])));
+        let (subject, mut keys) = invalid_keys(e);
+        assert_eq!(subject, "connector src");
+        keys.sort();
+        assert_eq!(keys, ["db.host", "tasks.max", "value.converter"]);
+    }
+
+    #[test]
+    fn a_key_the_runtime_checks_is_not_reported_again_by_the_connector() {
+        let e = err(herder().prepare(source(&[("tasks.max", "many")])));
+        let RuntimeError::InvalidConfig { errors, .. } = e else {
+            panic!("not an invalid config");
+        };
+        let tasks_max: Vec<_> = errors.iter().filter(|e| e.key == "tasks.max").collect();
+        assert_eq!(tasks_max.len(), 1);
+        assert!(!tasks_max[0]
+            .to_string()
+            .contains("the connector's own complaint"));
+    }
+
+    #[test]
+    fn a_missing_connector_class_is_reported_with_the_other_common_keys() {
+        let e = err(herder().prepare(props(&[("tasks.max", "0")])));
+        let (subject, mut keys) = invalid_keys(e);
+        assert_eq!(subject, "connector <unnamed>");
+        keys.sort();
+        assert_eq!(keys, ["connector.class", "name", "tasks.max"]);
+    }
+
+    #[test]
+    fn an_unknown_class_lists_the_available_plugins() {
+        let e = err(herder().prepare(props(&[
+            ("name", "x"),
+            ("connector.class", "com.example.Nope"),
+        ])));
+        assert!(matches!(e, RuntimeError::UnknownConnectorClass { .. }));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "connector x: no connector plugin matches connector.class=\"com.example.Nope\"; \
+                 available: {SOURCE}, {SINK}"
+            )
+        );
+    }
+
+    #[test]
+    fn a_sink_needs_topics() {
+        let e = err(herder().prepare(props(&[("name", "snk"), ("connector.class", SINK)])));
+        assert_eq!(invalid_keys(e).1, ["topics"]);
+        let ok = herder().prepare(props(&[
+            ("name", "snk"),
+            ("connector.class", SINK),
+            ("topics", "orders"),
+        ]));
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn bad_topic_creation_settings_of_a_source_are_refused() {
+        let e = err(herder().prepare(source(&[("topic.creation.default.partitions", "x")])));
+        assert!(invalid_keys(e).1.contains(&"topic.creation.*".to_string()));
+    }
+
+    #[test]
+    fn connector_side_errors_mark_the_connector_failed() {
+        let status = crate::status::StatusRegistry::default();
+        status.add_connector(
+            "src",
+            ConnectorStatus {
+                kind: "source",
+                state: State::Running,
+                trace: None,
+                config: PropertyMap::new(),
+                tasks: Default::default(),
+            },
+        );
+        let runtime = StandaloneConnectorRuntime {
+            name: "src".into(),
+            status: status.clone(),
+        };
+        runtime.request_task_reconfiguration();
+        assert_eq!(status.connector("src").unwrap().state, State::Running);
+        runtime.raise_error(ConnectError::other("slot dropped"));
+        let c = status.connector("src").unwrap();
+        assert_eq!(c.state, State::Failed);
+        assert_eq!(c.trace.as_deref(), Some("slot dropped"));
+    }
+
+    #[tokio::test]
+    async fn a_connector_that_cannot_start_is_failed_with_its_error_and_has_no_tasks() {
+        let mut h = herder();
+        let p = h.prepare(source(&[("mode", "fail-start")])).unwrap();
+        let e = h.start(p).await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "starting connector src: cannot reach the database"
+        );
+        let c = h.services.status.connector("src").unwrap();
+        assert_eq!(c.state, State::Failed);
+        assert_eq!(c.trace.as_deref(), Some("cannot reach the database"));
+        assert!(c.tasks.is_empty());
+        assert_eq!(c.config["db.password"], "[hidden]");
+        h.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_connector_runs_at_most_tasks_max_tasks_and_stop_stops_it() {
+        let mut h = herder();
+        let p = h
+            .prepare(source(&[
+                ("tasks.max", "2"),
+                ("task.configs", "3"),
+                ("ferry.task.restart.on.failure", "false"),
+            ]))
+            .unwrap();
+        h.start(p).await.unwrap();
+        let status = h.services.status.clone();
+        let c = status.connector("src").unwrap();
+        assert_eq!((c.kind, c.state), ("source", State::Running));
+        let numbers: Vec<u32> = c.tasks.keys().copied().collect();
+        assert_eq!(numbers, [0, 1], "a third config is beyond tasks.max");
+        assert_eq!(c.tasks[&1].config["table"], "t1");
+        assert_eq!(c.tasks[&1].config["db.password"], "[hidden]");
+
+        for _ in 0..1000 {
+            let c = status.connector("src").unwrap();
+            if c.tasks.values().all(|t| t.state == State::Failed) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let c = status.connector("src").unwrap();
+        for (n, t) in &c.tasks {
+            assert_eq!(t.state, State::Failed, "task {n}");
+            assert_eq!(
+                t.trace.as_deref(),
+                Some(format!("starting task src-{n}: no database").as_str())
+            );
+        }
+
+        h.stop().await;
+        let c = status.connector("src").unwrap();
+        assert_eq!(c.state, State::Stopped);
+        assert!(
+            c.tasks.values().all(|t| t.state == State::Failed),
+            "a task left FAILED stays FAILED"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connector_with_no_task_configs_runs_without_tasks() {
+        let mut h = herder();
+        let p = h
+            .prepare(props(&[
+                ("name", "snk"),
+                ("connector.class", SINK),
+                ("topics", "orders"),
+            ]))
+            .unwrap();
+        h.start(p).await.unwrap();
+        let c = h.services.status.connector("snk").unwrap();
+        assert_eq!((c.kind, c.state), ("sink", State::Running));
+        assert!(c.tasks.is_empty());
+        let status = h.services.status.clone();
+        h.stop().await;
+        assert_eq!(status.connector("snk").unwrap().state, State::Stopped);
+    }
+}

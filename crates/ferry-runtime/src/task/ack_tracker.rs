@@ -175,4 +175,29 @@ mod tests {
         t.ack(t1);
         assert_eq!(t.in_flight(), 0);
     }
+
+    #[test]
+    fn offsets_given_back_are_handed_out_again_unless_newer_ones_are_committable() {
+        let mut t = AckTracker::default();
+        let a = map(json!({"p": "a"}));
+        let b = map(json!({"p": "b"}));
+        let ta = t.register(&a, map(json!({"o": 1})));
+        let tb = t.register(&b, map(json!({"o": 1})));
+        t.ack(ta);
+        t.ack(tb);
+        let taken = t.take_committable();
+        assert_eq!(taken.len(), 2);
+        // While the store was failing, b acknowledged a newer record.
+        let tb2 = t.register(&b, map(json!({"o": 2})));
+        t.ack(tb2);
+        t.restore(taken);
+        let mut again = t.take_committable();
+        again.sort_by_key(|p| p.partition["p"].as_str().unwrap().to_string());
+        assert_eq!(again[0].offset, map(json!({"o": 1})), "a given back");
+        assert_eq!(
+            again[1].offset,
+            map(json!({"o": 2})),
+            "b's newer offset wins"
+        );
+    }
 }

@@ -4,10 +4,15 @@
 mod ack_tracker;
 mod codec;
 mod fetch_positions;
+mod offset_flush;
+mod put_retry;
 mod sink;
 mod sink_fetcher;
+mod sink_progress;
 mod source;
 mod supervisor;
+#[cfg(test)]
+pub(crate) mod test_support;
 mod topic_creation;
 
 pub use codec::RecordCodec;

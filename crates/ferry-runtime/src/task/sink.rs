@@ -1,21 +1,22 @@
 //! The sink executor: one consumer per task in group `connect-<name>`,
 //! batches to `put`, and commits of exactly what `pre_commit` returns.
 
-use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ferry_api::sink::PartitionOffsets;
 use ferry_api::{ConnectError, PropertyMap, SinkRecord, SinkTask, SinkTaskContext, TopicPartition};
 use rdkafka::consumer::{CommitMode, Consumer};
 use tokio::sync::{mpsc, watch};
 
 use super::codec::RecordCodec;
+use super::offset_flush::FlushSchedule;
+use super::put_retry::PutRetry;
 use super::sink_fetcher::{
     consumer_context, offsets_list, FetchCommand, FetchEvent, Fetcher, SinkConsumer,
 };
+use super::sink_progress::{of_revoked, SinkProgress};
 use super::{TaskSpec, WorkerServices};
 use crate::error::RuntimeError;
 use crate::kafka_client::ToRdkafka;
@@ -31,8 +32,6 @@ const CHANNEL_BATCHES: usize = 4;
 /// 154,000 records/s, 2,000 → 217,000; JSON unchanged). A batch is only
 /// what is already fetched, so small topics still get small puts.
 const DEFAULT_MAX_POLL_RECORDS: usize = 2000;
-/// Longest pause between retries of a `put` that failed with a retriable error.
-const MAX_PUT_BACKOFF: Duration = Duration::from_secs(10);
 
 /// The consumer group of a sink connector, as Kafka Connect names it.
 pub fn sink_group_id(connector: &str) -> String {
@@ -75,6 +74,16 @@ fn consumer_settings(services: &WorkerServices, spec: &TaskSpec) -> (rdkafka::Cl
     (config, max_batch)
 }
 
+/// A `topics.regex` as librdkafka subscribes to it: librdkafka takes a
+/// subscription for a pattern only when it starts with `^`.
+fn anchored(re: &str) -> String {
+    if re.starts_with('^') {
+        re.to_string()
+    } else {
+        format!("^{re}")
+    }
+}
+
 /// Runs one sink task until `shutdown` turns true or the task fails.
 pub async fn run_sink_task(
     spec: TaskSpec,
@@ -102,14 +111,7 @@ pub async fn run_sink_task(
             let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
             consumer.subscribe(&topics)
         }
-        Some(Subscription::Regex(re)) => {
-            let anchored = if re.starts_with('^') {
-                re.clone()
-            } else {
-                format!("^{re}")
-            };
-            consumer.subscribe(&[anchored.as_str()])
-        }
+        Some(Subscription::Regex(re)) => consumer.subscribe(&[anchored(re).as_str()]),
         None => {
             return Err(RuntimeError::Worker(format!(
                 "sink task {id} has no topics"
@@ -147,30 +149,26 @@ pub async fn run_sink_task(
         consumer: Arc::clone(&consumer),
         commands: commands_tx,
         metrics,
-        assignment: BTreeSet::new(),
-        current: PartitionOffsets::new(),
-        committed: PartitionOffsets::new(),
-        rewinding: HashSet::new(),
+        progress: SinkProgress::default(),
     };
-    let flush_every = services.worker.offset_flush_interval;
-    let mut next_commit = Instant::now() + flush_every;
+    let mut schedule = FlushSchedule::new(services.worker.offset_flush_interval, Instant::now());
     let result: Result<(), RuntimeError> = loop {
         if *shutdown.borrow() {
             break Ok(());
         }
-        let deadline = tokio::time::Instant::from_std(next_commit);
+        let deadline = tokio::time::Instant::from_std(schedule.deadline());
         tokio::select! {
             biased;
             _ = shutdown.changed() => break Ok(()),
             _ = tokio::time::sleep_until(deadline) => {
-                next_commit = Instant::now() + flush_every;
+                schedule.flushed(Instant::now());
                 if let Err(e) = state.commit().await { break Err(e); }
             }
             event = events.recv() => {
                 let Some(event) = event else { break Err(RuntimeError::Worker(format!("fetch thread of task {id} ended unexpectedly"))) };
                 if let Err(e) = state.handle(event, &mut shutdown).await { break Err(e); }
                 if state.apply_requests() {
-                    next_commit = Instant::now() + flush_every;
+                    schedule.flushed(Instant::now());
                     if let Err(e) = state.commit().await { break Err(e); }
                 }
             }
@@ -184,7 +182,7 @@ pub async fn run_sink_task(
             tracing::warn!(task = %id, error = %e, "final offset commit failed");
         }
     }
-    let assigned: Vec<TopicPartition> = state.assignment.iter().cloned().collect();
+    let assigned: Vec<TopicPartition> = state.progress.assignment().iter().cloned().collect();
     drop(state);
     if !assigned.is_empty() {
         if let Err(e) = task.close(&assigned).await {
@@ -213,13 +211,7 @@ struct SinkLoop<'a> {
     consumer: Arc<SinkConsumer>,
     commands: std_mpsc::Sender<FetchCommand>,
     metrics: TaskMetrics,
-    assignment: BTreeSet<TopicPartition>,
-    /// Offset after the last record handed to `put`, per partition.
-    current: PartitionOffsets,
-    /// Last committed offset per partition.
-    committed: PartitionOffsets,
-    /// Partitions whose rewind has been asked for but not yet applied.
-    rewinding: HashSet<TopicPartition>,
+    progress: SinkProgress,
 }
 
 impl SinkLoop<'_> {
@@ -234,68 +226,52 @@ impl SinkLoop<'_> {
     ) -> Result<(), RuntimeError> {
         match event {
             FetchEvent::Batch(mut records) => {
-                if !self.rewinding.is_empty() {
-                    records.retain(|r| !self.rewinding.contains(&r.original));
-                }
+                self.progress.drop_rewinding(&mut records);
                 self.metrics.sink_record_read.inc_by(records.len() as u64);
                 if records.is_empty() {
                     return Ok(());
                 }
                 self.put(&records, shutdown).await?;
-                for r in &records {
-                    self.current
-                        .insert(r.original.clone(), r.original_offset + 1);
-                }
+                self.progress.processed(&records);
                 Ok(())
             }
             FetchEvent::Assigned(partitions) => {
-                self.assignment.extend(partitions.iter().cloned());
-                self.ctx.set_assignment(self.assignment.iter().cloned());
+                self.progress.assign(&partitions);
+                self.ctx
+                    .set_assignment(self.progress.assignment().iter().cloned());
                 let committed = committed_offsets(
                     Arc::clone(&self.consumer),
                     &partitions,
                     self.spec.id.to_string(),
                 )
                 .await?;
-                self.committed.extend(committed.iter().cloned());
+                self.progress.group_committed(&committed);
                 self.ctx.set_committed_offsets(committed);
                 self.metrics
                     .partition_count
-                    .set(self.assignment.len() as i64);
+                    .set(self.progress.assignment().len() as i64);
                 self.task
                     .open(&partitions)
                     .await
                     .map_err(|e| self.failed("open", e))
             }
             FetchEvent::Revoked { partitions, reply } => {
-                let revoked: HashSet<&TopicPartition> = partitions.iter().collect();
                 let offsets = match self.durable_offsets().await {
                     Ok(o) => o,
                     Err(e) => return Err(self.failed("pre_commit", e)),
                 };
-                let to_commit: Vec<(TopicPartition, i64)> = offsets
-                    .into_iter()
-                    .filter(|(tp, _)| revoked.contains(tp))
-                    .collect();
-                let _ = reply.send(to_commit.clone());
-                for (tp, o) in to_commit {
-                    self.committed.insert(tp, o);
-                }
+                let _ = reply.send(of_revoked(offsets, &partitions));
                 let closed = self.task.close(&partitions).await;
-                for tp in &partitions {
-                    self.assignment.remove(tp);
-                    self.current.remove(tp);
-                    self.committed.remove(tp);
-                    self.rewinding.remove(tp);
-                }
-                self.ctx.set_assignment(self.assignment.iter().cloned());
+                self.progress.revoke(&partitions);
+                self.ctx
+                    .set_assignment(self.progress.assignment().iter().cloned());
                 self.metrics
                     .partition_count
-                    .set(self.assignment.len() as i64);
+                    .set(self.progress.assignment().len() as i64);
                 closed.map_err(|e| self.failed("close", e))
             }
             FetchEvent::Rewound(tp) => {
-                self.rewinding.remove(&tp);
+                self.progress.rewound(&tp);
                 Ok(())
             }
             FetchEvent::Failed(e) => Err(self.failed("reading records", e)),
@@ -308,7 +284,7 @@ impl SinkLoop<'_> {
         records: &[SinkRecord],
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), RuntimeError> {
-        let mut backoff = Duration::from_millis(100);
+        let mut retry = PutRetry::default();
         loop {
             let started = Instant::now();
             match self.task.put(records).await {
@@ -320,15 +296,16 @@ impl SinkLoop<'_> {
                     self.metrics.sink_record_send.inc_by(records.len() as u64);
                     return Ok(());
                 }
-                Err(e) if e.is_retriable() => {
+                Err(e) => {
+                    let Some(backoff) = retry.after_failure(&e) else {
+                        return Err(self.failed("put", e));
+                    };
                     tracing::warn!(task = %self.spec.id, error = %e.full_message(), retry_in_ms = backoff.as_millis() as u64, "put failed with a retriable error; retrying the batch");
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = shutdown.changed() => return Err(self.failed("put (interrupted by shutdown while retrying)", e)),
                     }
-                    backoff = (backoff * 2).min(MAX_PUT_BACKOFF);
                 }
-                Err(e) => return Err(self.failed("put", e)),
             }
         }
     }
@@ -354,8 +331,7 @@ impl SinkLoop<'_> {
             }
         }
         for (tp, offset) in requests.rewinds {
-            self.rewinding.insert(tp.clone());
-            self.current.remove(&tp);
+            self.progress.rewind(tp.clone());
             let _ = self.commands.send(FetchCommand::Seek(tp, offset));
         }
         requests.commit
@@ -363,14 +339,11 @@ impl SinkLoop<'_> {
 
     /// Asks the task what is durable, restricted to assigned partitions.
     async fn durable_offsets(&mut self) -> Result<Vec<(TopicPartition, i64)>, ConnectError> {
-        if self.current.is_empty() {
+        let Some(current) = self.progress.pre_commit_input() else {
             return Ok(Vec::new());
-        }
-        let offsets = self.task.pre_commit(&self.current).await?;
-        Ok(offsets
-            .into_iter()
-            .filter(|(tp, o)| self.assignment.contains(tp) && self.committed.get(tp) != Some(o))
-            .collect())
+        };
+        let offsets = self.task.pre_commit(current).await?;
+        Ok(self.progress.to_commit(offsets))
     }
 
     /// Commits what `pre_commit` returns. A failed commit is logged and
@@ -392,7 +365,7 @@ impl SinkLoop<'_> {
             Ok(()) => {
                 self.metrics.offset_commit_success.inc();
                 tracing::debug!(task = %self.spec.id, partitions = offsets.len(), "offsets committed");
-                self.committed.extend(offsets);
+                self.progress.committed(offsets);
             }
             Err(e) => {
                 self.metrics.offset_commit_failure.inc();
@@ -443,4 +416,89 @@ pub fn sink_task_props(task_props: &PropertyMap, connector_props: &PropertyMap) 
         }
     }
     props
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::test_support::{services, task_id};
+
+    fn props(pairs: &[(&str, &str)]) -> PropertyMap {
+        ferry_api::property_map(pairs.iter().copied())
+    }
+
+    fn spec(connector: &[(&str, &str)]) -> TaskSpec {
+        TaskSpec {
+            id: task_id("s3", 1),
+            connector_props: props(connector),
+            task_props: PropertyMap::new(),
+            subscription: Some(Subscription::Topics(vec!["orders".into()])),
+        }
+    }
+
+    #[test]
+    fn a_sink_connector_consumes_in_group_connect_name() {
+        assert_eq!(sink_group_id("s3-orders"), "connect-s3-orders");
+    }
+
+    #[test]
+    fn sink_tasks_get_the_connector_subscription_unless_they_set_their_own() {
+        let connector = props(&[("topics", "a,b"), ("topics.regex", ""), ("x", "1")]);
+        let given = sink_task_props(&props(&[("task.n", "0")]), &connector);
+        assert_eq!(given["topics"], "a,b");
+        assert_eq!(given["topics.regex"], "");
+        assert_eq!(given["task.n"], "0");
+        assert!(
+            !given.contains_key("x"),
+            "only the subscription is passed on"
+        );
+        let own = sink_task_props(&props(&[("topics", "a")]), &connector);
+        assert_eq!(own["topics"], "a");
+    }
+
+    #[test]
+    fn a_topics_regex_is_anchored_for_librdkafka() {
+        assert_eq!(anchored("orders\\..*"), "^orders\\..*");
+        assert_eq!(anchored("^orders"), "^orders");
+    }
+
+    #[test]
+    fn the_consumer_gets_kafka_connect_sink_settings() {
+        let services = services(&[("bootstrap.servers", "k:9092")]);
+        let (config, max_batch) = consumer_settings(&services, &spec(&[]));
+        let get = |k| config.get(k).unwrap_or("<unset>");
+        assert_eq!(get("group.id"), "connect-s3");
+        assert_eq!(get("enable.auto.commit"), "false");
+        assert_eq!(get("enable.auto.offset.store"), "false");
+        assert_eq!(get("enable.partition.eof"), "false");
+        assert_eq!(get("auto.offset.reset"), "earliest");
+        assert_eq!(get("isolation.level"), "read_uncommitted");
+        assert_eq!(get("client.id"), "connector-consumer-s3-1");
+        assert_eq!(get("statistics.interval.ms"), "5000");
+        assert_eq!(get("bootstrap.servers"), "k:9092");
+        assert_eq!(max_batch, DEFAULT_MAX_POLL_RECORDS);
+    }
+
+    #[test]
+    fn consumer_overrides_win_over_defaults_but_not_over_forced_settings() {
+        let services = services(&[]);
+        let (config, max_batch) = consumer_settings(
+            &services,
+            &spec(&[
+                ("consumer.override.auto.offset.reset", "latest"),
+                ("consumer.override.isolation.level", "read_committed"),
+                ("consumer.override.client.id", "mine"),
+                ("consumer.override.group.id", "other"),
+                ("consumer.override.enable.auto.commit", "true"),
+                ("consumer.override.max.poll.records", "500"),
+            ]),
+        );
+        let get = |k| config.get(k).unwrap_or("<unset>");
+        assert_eq!(get("auto.offset.reset"), "latest");
+        assert_eq!(get("isolation.level"), "read_committed");
+        assert_eq!(get("client.id"), "mine");
+        assert_eq!(get("group.id"), "connect-s3");
+        assert_eq!(get("enable.auto.commit"), "false");
+        assert_eq!(max_batch, 500);
+    }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use ferry_api::{ConnectError, Headers, SinkRecord, TimestampType, TopicPartition};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Headers as _, Message};
+use rdkafka::message::{Headers as _, Message};
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Offset, Timestamp, TopicPartitionList};
 use tokio::sync::mpsc;
@@ -279,7 +279,7 @@ impl Fetcher {
                         .positions
                         .accept(&topic, message.partition(), message.offset())
                     {
-                        batch.push(self.convert(topic, &message)?);
+                        batch.push(convert(&self.codec, topic, &message)?);
                     } else {
                         repeats += 1;
                     }
@@ -309,68 +309,65 @@ impl Fetcher {
         self.topics.insert(name.to_string(), Arc::clone(&t));
         t
     }
+}
 
-    /// Converts a message with the connector's converters. A failure names
-    /// the record (`topic-partition@offset`) and the converter. `topic` is
-    /// the message's topic name, interned by [`Self::topic`].
-    fn convert(
-        &self,
-        topic: Arc<str>,
-        m: &BorrowedMessage<'_>,
-    ) -> Result<SinkRecord, ConnectError> {
-        let tp = TopicPartition {
-            topic: Arc::clone(&topic),
-            partition: m.partition(),
-        };
-        let offset = m.offset();
-        let fail = |what: &str, class: &str, e: ConnectError| ConnectError::Data {
-            message: format!(
-                "cannot convert the {what} of the record at {tp}@{offset} with {class}: {}",
-                e.full_message()
-            ),
-            source: None,
-        };
-        let (key_schema, key) = self
-            .codec
-            .key
-            .to_connect(&topic, m.key())
-            .map_err(|e| fail("key", &self.codec.classes.0, e))?;
-        let (value_schema, value) = self
-            .codec
-            .value
-            .to_connect(&topic, m.payload())
-            .map_err(|e| fail("value", &self.codec.classes.1, e))?;
-        let mut headers = Headers::new();
-        if let Some(hs) = m.headers() {
-            for h in hs.iter() {
-                let (schema, value) = self
-                    .codec
-                    .header
-                    .to_connect_header(&topic, h.key, h.value)
-                    .map_err(|e| fail(&format!("header {:?}", h.key), "header.converter", e))?;
-                headers.add(h.key, schema, value);
-            }
+/// Converts a message with the connector's converters. A failure names
+/// the record (`topic-partition@offset`) and the converter. `topic` is the
+/// message's topic name, interned by the fetcher.
+fn convert<M: Message>(
+    codec: &RecordCodec,
+    topic: Arc<str>,
+    m: &M,
+) -> Result<SinkRecord, ConnectError> {
+    let tp = TopicPartition {
+        topic: Arc::clone(&topic),
+        partition: m.partition(),
+    };
+    let offset = m.offset();
+    let fail = |what: &str, class: &str, e: ConnectError| ConnectError::Data {
+        message: format!(
+            "cannot convert the {what} of the record at {tp}@{offset} with {class}: {}",
+            e.full_message()
+        ),
+        source: None,
+    };
+    let (key_schema, key) = codec
+        .key
+        .to_connect(&topic, m.key())
+        .map_err(|e| fail("key", &codec.classes.0, e))?;
+    let (value_schema, value) = codec
+        .value
+        .to_connect(&topic, m.payload())
+        .map_err(|e| fail("value", &codec.classes.1, e))?;
+    let mut headers = Headers::new();
+    if let Some(hs) = m.headers() {
+        for h in hs.iter() {
+            let (schema, value) = codec
+                .header
+                .to_connect_header(&topic, h.key, h.value)
+                .map_err(|e| fail(&format!("header {:?}", h.key), "header.converter", e))?;
+            headers.add(h.key, schema, value);
         }
-        let (timestamp, timestamp_type) = match m.timestamp() {
-            Timestamp::NotAvailable => (None, TimestampType::NoTimestampType),
-            Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
-            Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
-        };
-        Ok(SinkRecord {
-            topic,
-            partition: tp.partition,
-            offset,
-            timestamp,
-            timestamp_type,
-            key_schema,
-            key,
-            value_schema,
-            value,
-            headers,
-            original: tp,
-            original_offset: offset,
-        })
     }
+    let (timestamp, timestamp_type) = match m.timestamp() {
+        Timestamp::NotAvailable => (None, TimestampType::NoTimestampType),
+        Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
+        Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
+    };
+    Ok(SinkRecord {
+        topic,
+        partition: tp.partition,
+        offset,
+        timestamp,
+        timestamp_type,
+        key_schema,
+        key,
+        value_schema,
+        value,
+        headers,
+        original: tp,
+        original_offset: offset,
+    })
 }
 
 /// Errors after which the consumer cannot continue.
@@ -387,4 +384,147 @@ fn is_fatal(e: &KafkaError) -> bool {
                 | C::GroupAuthorizationFailed
         )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use ferry_api::{PropertyMap, Value};
+    use rdkafka::message::{Header, OwnedHeaders, OwnedMessage};
+    use rdkafka::types::RDKafkaErrorCode as C;
+
+    use super::*;
+    use crate::task::test_support::services;
+
+    fn codec(connector: &[(&str, &str)]) -> RecordCodec {
+        let props: PropertyMap = ferry_api::property_map(connector.iter().copied());
+        RecordCodec::for_connector(&services(&[]).worker, &props).unwrap()
+    }
+
+    fn message(key: &[u8], value: &[u8], timestamp: Timestamp) -> OwnedMessage {
+        let headers = OwnedHeaders::new().insert(Header {
+            key: "trace",
+            value: Some("abc"),
+        });
+        OwnedMessage::new(
+            Some(value.to_vec()),
+            Some(key.to_vec()),
+            "orders".into(),
+            timestamp,
+            3,
+            42,
+            Some(headers),
+        )
+    }
+
+    #[test]
+    fn a_message_becomes_a_record_that_remembers_where_it_was_read() {
+        let m = message(b"k1", b"v1", Timestamp::CreateTime(1_700_000_000_000));
+        let r = convert(&codec(&[]), Arc::from("orders"), &m).unwrap();
+        assert_eq!(r.position(), "orders-3@42");
+        assert_eq!((&*r.topic, r.partition, r.offset), ("orders", 3, 42));
+        assert_eq!(r.original, TopicPartition::new("orders", 3));
+        assert_eq!(r.original_offset, 42);
+        assert_eq!(r.key, Value::from("k1"));
+        assert_eq!(r.value, Value::from("v1"));
+        assert_eq!(
+            (r.timestamp, r.timestamp_type),
+            (Some(1_700_000_000_000), TimestampType::CreateTime)
+        );
+        let h = r.headers.last_with_name("trace").unwrap();
+        assert_eq!(h.value, Value::from("abc"));
+    }
+
+    #[test]
+    fn timestamps_keep_their_kind() {
+        let c = codec(&[]);
+        let log = message(b"k", b"v", Timestamp::LogAppendTime(5));
+        let r = convert(&c, Arc::from("orders"), &log).unwrap();
+        assert_eq!(
+            (r.timestamp, r.timestamp_type),
+            (Some(5), TimestampType::LogAppendTime)
+        );
+        let none = message(b"k", b"v", Timestamp::NotAvailable);
+        let r = convert(&c, Arc::from("orders"), &none).unwrap();
+        assert_eq!(
+            (r.timestamp, r.timestamp_type),
+            (None, TimestampType::NoTimestampType)
+        );
+    }
+
+    #[test]
+    fn a_conversion_failure_names_the_record_and_the_converter() {
+        let c = codec(&[
+            (
+                "value.converter",
+                "org.apache.kafka.connect.json.JsonConverter",
+            ),
+            ("value.converter.schemas.enable", "false"),
+        ]);
+        let m = message(b"k", b"{not json", Timestamp::NotAvailable);
+        let e = convert(&c, Arc::from("orders"), &m).unwrap_err();
+        assert!(matches!(e, ConnectError::Data { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.starts_with(
+                "data error: cannot convert the value of the record at orders-3@42 with \
+                 org.apache.kafka.connect.json.JsonConverter: "
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn authentication_authorization_and_fatal_errors_stop_the_consumer() {
+        for code in [
+            C::Fatal,
+            C::InvalidConfig,
+            C::Authentication,
+            C::SaslAuthenticationFailed,
+            C::TopicAuthorizationFailed,
+            C::GroupAuthorizationFailed,
+        ] {
+            assert!(is_fatal(&KafkaError::MessageConsumption(code)), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn transient_errors_are_retried() {
+        for code in [
+            C::BrokerTransportFailure,
+            C::AllBrokersDown,
+            C::RequestTimedOut,
+            C::UnknownTopicOrPartition,
+        ] {
+            assert!(!is_fatal(&KafkaError::MessageConsumption(code)), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn offsets_lists_carry_each_partition_and_offset() {
+        let offsets = [
+            (TopicPartition::new("orders", 0), 10),
+            (TopicPartition::new("audit", 2), 7),
+        ];
+        let tpl = offsets_list(&offsets);
+        assert_eq!(
+            partitions_of(&tpl),
+            [offsets[0].0.clone(), offsets[1].0.clone()]
+        );
+        let back: Vec<(String, i32, Offset)> = tpl
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_string(), e.partition(), e.offset()))
+            .collect();
+        assert_eq!(
+            back,
+            [
+                ("orders".to_string(), 0, Offset::Offset(10)),
+                ("audit".to_string(), 2, Offset::Offset(7))
+            ]
+        );
+        assert_eq!(
+            display_partitions(&partitions_of(&tpl)),
+            "orders-0, audit-2"
+        );
+    }
 }

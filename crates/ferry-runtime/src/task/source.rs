@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use super::ack_tracker::{AckToken, AckTracker};
 use super::codec::RecordCodec;
+use super::offset_flush::{flush_source_offsets, FlushSchedule};
 use super::topic_creation::{TopicCreation, TopicCreator};
 use super::{TaskSpec, WorkerServices};
 use crate::error::RuntimeError;
@@ -192,8 +193,8 @@ impl SourceLoop<'_> {
         task: &mut Box<dyn SourceTask>,
         shutdown: &watch::Receiver<bool>,
     ) -> Result<(), RuntimeError> {
-        let interval = self.services.worker.offset_flush_interval;
-        let mut last_flush = Instant::now();
+        let mut schedule =
+            FlushSchedule::new(self.services.worker.offset_flush_interval, Instant::now());
         while !*shutdown.borrow() {
             if let Some(reason) = self.tracker().failure() {
                 return Err(self.failed("producing records", ConnectError::other(reason)));
@@ -210,8 +211,9 @@ impl SourceLoop<'_> {
                     self.send(record).await?;
                 }
             }
-            if last_flush.elapsed() >= interval {
-                last_flush = Instant::now();
+            let now = Instant::now();
+            if schedule.is_due(now) {
+                schedule.flushed(now);
                 if let Err(e) = self.flush_offsets(task).await {
                     tracing::warn!(task = %self.spec.id, error = %e, "offset flush failed; retrying at the next interval");
                 }
@@ -334,38 +336,56 @@ impl SourceLoop<'_> {
     /// Stores the offsets that became committable, then calls the task's
     /// `commit` with them.
     async fn flush_offsets(&mut self, task: &mut Box<dyn SourceTask>) -> Result<(), RuntimeError> {
-        let positions = self.tracker().take_committable();
-        if positions.is_empty() {
-            return Ok(());
+        flush_source_offsets(
+            &self.tracker,
+            self.services.offsets.as_ref(),
+            &self.spec.id,
+            self.services.worker.offset_flush_timeout,
+            &self.metrics,
+            task.as_mut(),
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ferry_api::PropertyMap;
+
+    use super::*;
+    use crate::task::test_support::{services, task_id};
+
+    fn spec(connector: &[(&str, &str)]) -> TaskSpec {
+        TaskSpec {
+            id: task_id("pg", 0),
+            connector_props: ferry_api::property_map(connector.iter().copied()),
+            task_props: PropertyMap::new(),
+            subscription: None,
         }
-        let store = Arc::clone(&self.services.offsets);
-        let timeout = self.services.worker.offset_flush_timeout;
-        let stored =
-            tokio::time::timeout(timeout, store.put(&self.spec.id.connector, &positions)).await;
-        match stored {
-            Ok(Ok(())) => self.metrics.offset_commit_success.inc(),
-            Ok(Err(e)) => {
-                self.metrics.offset_commit_failure.inc();
-                self.requeue(positions);
-                return Err(e.into());
-            }
-            Err(_) => {
-                self.metrics.offset_commit_failure.inc();
-                self.requeue(positions);
-                return Err(RuntimeError::Worker(format!(
-                    "offset flush took longer than offset.flush.timeout.ms ({} ms)",
-                    timeout.as_millis()
-                )));
-            }
-        }
-        task.commit(&positions)
-            .await
-            .map_err(|e| self.failed("commit", e))
     }
 
-    /// Puts offsets that could not be stored back, unless newer ones exist.
-    fn requeue(&self, positions: Vec<ferry_api::SourcePosition>) {
-        let mut tracker = self.tracker();
-        tracker.restore(positions);
+    #[test]
+    fn the_producer_never_loses_or_duplicates_and_partitions_like_java() {
+        let config = producer_config(&services(&[]), &spec(&[]));
+        let get = |k| config.get(k).unwrap_or("<unset>");
+        assert_eq!(get("enable.idempotence"), "true");
+        assert_eq!(get("acks"), "all");
+        assert_eq!(get("partitioner"), "murmur2_random");
+        assert_eq!(get("queue.buffering.max.kbytes"), "32768");
+        assert_eq!(get("client.id"), "connector-producer-pg-0");
+    }
+
+    #[test]
+    fn producer_overrides_win_over_the_defaults() {
+        let config = producer_config(
+            &services(&[]),
+            &spec(&[
+                ("producer.override.acks", "1"),
+                ("producer.override.client.id", "mine"),
+            ]),
+        );
+        assert_eq!(config.get("acks"), Some("1"));
+        assert_eq!(config.get("client.id"), Some("mine"));
+        assert_eq!(config.get("enable.idempotence"), Some("true"));
     }
 }
