@@ -249,6 +249,7 @@ fn scalar(path: &Path, key: &str, raw: &RawValue) -> Result<Option<String>, Conf
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_api::property_map;
     use std::io::Write;
     use std::path::PathBuf;
 
@@ -259,13 +260,6 @@ mod tests {
             .write_all(contents)
             .unwrap();
         path
-    }
-
-    fn map(entries: &[(&str, &str)]) -> PropertyMap {
-        entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     #[test]
@@ -279,7 +273,7 @@ mod tests {
         let props = load_worker_file(&path).unwrap();
         assert_eq!(
             props,
-            map(&[
+            property_map([
                 ("bootstrap.servers", "localhost:9092"),
                 ("offset.flush.interval.ms", "10000")
             ])
@@ -341,7 +335,7 @@ mod tests {
         let config = load_connector_file(&path).unwrap();
         assert_eq!(
             config,
-            map(&[
+            property_map([
                 ("name", "s3"),
                 ("connector.class", "S3SinkConnector"),
                 ("tasks.max", "4"),
@@ -365,7 +359,7 @@ mod tests {
         assert_eq!(file.name, "s3");
         assert_eq!(
             file.config,
-            map(&[
+            property_map([
                 ("name", "s3"),
                 ("connector.class", "S3SinkConnector"),
                 ("tasks.max", "2")
@@ -444,7 +438,7 @@ mod tests {
         let path = write(&dir, "connector.conf", b"\n  {\"name\": \"x\", \"a\": 1}");
         assert_eq!(
             load_connector_file(&path).unwrap(),
-            map(&[("name", "x"), ("a", "1")])
+            property_map([("name", "x"), ("a", "1")])
         );
     }
 
@@ -504,7 +498,7 @@ mod tests {
         let path = write(&dir, "c.json", br#"{"name": "a", "config": "x"}"#);
         assert_eq!(
             load_connector_file(&path).unwrap(),
-            map(&[("name", "a"), ("config", "x")])
+            property_map([("name", "a"), ("config", "x")])
         );
     }
 

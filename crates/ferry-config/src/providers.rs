@@ -606,14 +606,8 @@ impl ConfigProvider for EnvVarConfigProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_api::property_map;
     use std::fs;
-
-    fn map(entries: &[(&str, &str)]) -> PropertyMap {
-        entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     /// A temp dir with `secrets.properties` and a `keys/` directory.
     struct Fixture {
@@ -681,16 +675,16 @@ mod tests {
 
     #[test]
     fn no_providers_declared() {
-        let providers = ConfigProviders::from_worker_props(&map(&[("a", "b")])).unwrap();
+        let providers = ConfigProviders::from_worker_props(&property_map([("a", "b")])).unwrap();
         assert!(providers.is_empty());
-        let plain = map(&[("x", "1"), ("y", "$notref")]);
+        let plain = property_map([("x", "1"), ("y", "$notref")]);
         assert_eq!(providers.resolve(&plain).unwrap(), plain);
     }
 
     #[test]
     fn from_worker_props_accepts_full_and_short_class_names() {
         let fx = Fixture::new();
-        let worker = map(&[
+        let worker = property_map([
             ("config.providers", " file , dir,env,env2 "),
             (
                 "config.providers.file.class",
@@ -714,7 +708,7 @@ mod tests {
 
     #[test]
     fn alias_without_class_is_an_error() {
-        let worker = map(&[("config.providers", "file")]);
+        let worker = property_map([("config.providers", "file")]);
         let err = ConfigProviders::from_worker_props(&worker).unwrap_err();
         assert!(matches!(
             err,
@@ -728,7 +722,7 @@ mod tests {
 
     #[test]
     fn unknown_class_is_an_error() {
-        let worker = map(&[
+        let worker = property_map([
             ("config.providers", "vault"),
             (
                 "config.providers.vault.class",
@@ -746,7 +740,7 @@ mod tests {
     #[test]
     fn allowed_paths_must_be_absolute_and_exist() {
         for bad in ["relative/dir", "/definitely/not/here/ferry"] {
-            let worker = map(&[
+            let worker = property_map([
                 ("config.providers", "file"),
                 ("config.providers.file.class", "FileConfigProvider"),
                 ("config.providers.file.param.allowed.paths", bad),
@@ -761,7 +755,7 @@ mod tests {
 
     #[test]
     fn invalid_allowlist_pattern_is_an_error() {
-        let worker = map(&[
+        let worker = property_map([
             ("config.providers", "env"),
             ("config.providers.env.class", "EnvVarConfigProvider"),
             ("config.providers.env.param.allowlist.pattern", "(unclosed"),
@@ -774,14 +768,15 @@ mod tests {
     fn file_provider_resolves_keys() {
         let fx = Fixture::new();
         let file = fx.path("secrets.properties");
-        let props = map(&[
+        let props = property_map([
             (
                 "database.password",
-                &format!("${{file:{file}:db.password}}"),
+                format!("${{file:{file}:db.password}}").as_str(),
             ),
             (
                 "url",
-                &format!("https://u:${{file:{file}:api.key}}@host/${{file:{file}:api.key}}"),
+                format!("https://u:${{file:{file}:api.key}}@host/${{file:{file}:api.key}}")
+                    .as_str(),
             ),
             ("plain", "value"),
         ]);
@@ -796,9 +791,9 @@ mod tests {
         let fx = Fixture::new();
         let file = fx.path("secrets.properties");
         let missing = fx.path("nope.properties");
-        let props = map(&[
-            ("a", &format!("${{file:{file}:no.such.key}}")),
-            ("b", &format!("${{file:{missing}:x}}")),
+        let props = property_map([
+            ("a", format!("${{file:{file}:no.such.key}}").as_str()),
+            ("b", format!("${{file:{missing}:x}}").as_str()),
             ("c", "${file:x}"),
         ]);
         let errors = errors_of(all_providers(&[]).resolve(&props));
@@ -826,7 +821,7 @@ mod tests {
     fn directory_provider_reads_whole_files() {
         let fx = Fixture::new();
         let dir = fx.path("keys");
-        let props = map(&[("aws.secret", &format!("${{dir:{dir}:aws-secret}}"))]);
+        let props = property_map([("aws.secret", format!("${{dir:{dir}:aws-secret}}").as_str())]);
         let resolved = all_providers(&[]).resolve(&props).unwrap();
         // Kafka does not trim: the trailing newline stays.
         assert_eq!(resolved["aws.secret"], "s3cr3t-aws\n");
@@ -837,11 +832,14 @@ mod tests {
         let fx = Fixture::new();
         let dir = fx.path("keys");
         let file = fx.path("secrets.properties");
-        let props = map(&[
-            ("a", &format!("${{dir:{dir}:nope}}")),
-            ("b", &format!("${{dir:{dir}:subdir}}")),
-            ("c", &format!("${{dir:{}:keys/aws-secret}}", fx.root())),
-            ("d", &format!("${{dir:{file}:x}}")),
+        let props = property_map([
+            ("a", format!("${{dir:{dir}:nope}}").as_str()),
+            ("b", format!("${{dir:{dir}:subdir}}").as_str()),
+            (
+                "c",
+                format!("${{dir:{}:keys/aws-secret}}", fx.root()).as_str(),
+            ),
+            ("d", format!("${{dir:{file}:x}}").as_str()),
         ]);
         let errors = errors_of(all_providers(&[]).resolve(&props));
         assert_eq!(errors.len(), 4, "{errors:?}");
@@ -857,7 +855,7 @@ mod tests {
 
     #[test]
     fn env_provider_resolves_and_reports_unset_variables() {
-        let props = map(&[
+        let props = property_map([
             ("user", "${env:FERRY_USER}"),
             ("password", "${env:FERRY_MISSING}"),
             ("with.path", "${env:/x:FERRY_USER}"),
@@ -874,7 +872,7 @@ mod tests {
         assert_eq!(errors[1].key, "with.path");
         assert!(errors[1].reason.contains("takes no path"), "{}", errors[1]);
         let ok = providers
-            .resolve(&map(&[("user", "${env:FERRY_USER}")]))
+            .resolve(&property_map([("user", "${env:FERRY_USER}")]))
             .unwrap();
         assert_eq!(ok["user"], "alice");
     }
@@ -890,10 +888,10 @@ mod tests {
         let mut providers = ConfigProviders::new();
         providers.insert("env", Arc::new(env));
         let resolved = providers
-            .resolve(&map(&[("p", "${env:CONNECT_PASSWORD}")]))
+            .resolve(&property_map([("p", "${env:CONNECT_PASSWORD}")]))
             .unwrap();
         assert_eq!(resolved["p"], "p");
-        let errors = errors_of(providers.resolve(&map(&[("h", "${env:HOME}")])));
+        let errors = errors_of(providers.resolve(&property_map([("h", "${env:HOME}")])));
         assert!(
             errors[0].reason.contains("does not match") && errors[0].reason.contains("^CONNECT_")
         );
@@ -903,7 +901,7 @@ mod tests {
     fn env_provider_reads_the_process_environment() {
         // A name no other test uses; std serializes its own env access.
         std::env::set_var("FERRY_PROVIDERS_TEST_VAR", "from-process");
-        let worker = map(&[
+        let worker = property_map([
             ("config.providers", "env"),
             ("config.providers.env.class", "EnvVarConfigProvider"),
             (
@@ -913,10 +911,10 @@ mod tests {
         ]);
         let providers = ConfigProviders::from_worker_props(&worker).unwrap();
         let resolved = providers
-            .resolve(&map(&[("v", "${env:FERRY_PROVIDERS_TEST_VAR}")]))
+            .resolve(&property_map([("v", "${env:FERRY_PROVIDERS_TEST_VAR}")]))
             .unwrap();
         assert_eq!(resolved["v"], "from-process");
-        let errors = errors_of(providers.resolve(&map(&[("v", "${env:PATH}")])));
+        let errors = errors_of(providers.resolve(&property_map([("v", "${env:PATH}")])));
         assert!(
             errors[0].reason.contains("allowlist.pattern"),
             "{}",
@@ -926,8 +924,9 @@ mod tests {
 
     #[test]
     fn unknown_alias_is_reported_with_the_declared_ones() {
-        let errors =
-            errors_of(all_providers(&[]).resolve(&map(&[("k", "x${vault:secret/db:pw}y")])));
+        let errors = errors_of(
+            all_providers(&[]).resolve(&property_map([("k", "x${vault:secret/db:pw}y")])),
+        );
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].key, "k");
         assert_eq!(errors[0].value.as_deref(), Some("${vault:secret/db:pw}"));
@@ -936,7 +935,7 @@ mod tests {
             reason.contains("\"vault\"") && reason.contains("dir, env, file"),
             "{reason}"
         );
-        let errors = errors_of(ConfigProviders::new().resolve(&map(&[("k", "${env:X}")])));
+        let errors = errors_of(ConfigProviders::new().resolve(&property_map([("k", "${env:X}")])));
         assert!(
             errors[0].reason.contains("no provider is declared"),
             "{}",
@@ -948,12 +947,15 @@ mod tests {
     fn every_problem_is_reported_at_once_and_secrets_never_appear() {
         let fx = Fixture::new();
         let file = fx.path("secrets.properties");
-        let props = map(&[
-            ("a", &format!("${{file:{file}:db.password}}:${{env:NOPE}}")),
+        let props = property_map([
+            (
+                "a",
+                format!("${{file:{file}:db.password}}:${{env:NOPE}}").as_str(),
+            ),
             ("b", "${nope:x}"),
             (
                 "c",
-                &format!("${{file:{file}:api.key}} ${{file:{file}:missing}}"),
+                format!("${{file:{file}:api.key}} ${{file:{file}:missing}}").as_str(),
             ),
             ("d", "${env:NOPE}"),
         ]);
@@ -972,14 +974,17 @@ mod tests {
 
     #[test]
     fn the_same_failing_reference_twice_in_a_value_is_reported_once() {
-        let errors = errors_of(all_providers(&[]).resolve(&map(&[("k", "${env:X}/${env:X}")])));
+        let errors =
+            errors_of(all_providers(&[]).resolve(&property_map([("k", "${env:X}/${env:X}")])));
         assert_eq!(errors.len(), 1);
     }
 
     #[test]
     fn substitution_is_not_recursive() {
         let providers = all_providers(&[("A", "${env:B}"), ("B", "deep")]);
-        let resolved = providers.resolve(&map(&[("k", "${env:A}")])).unwrap();
+        let resolved = providers
+            .resolve(&property_map([("k", "${env:A}")]))
+            .unwrap();
         assert_eq!(resolved["k"], "${env:B}");
     }
 
@@ -989,7 +994,7 @@ mod tests {
         let outside = tempfile::tempdir().unwrap();
         fs::write(outside.path().join("other.properties"), "k=v\n").unwrap();
         let keys_dir = fx.path("keys");
-        let worker = map(&[
+        let worker = property_map([
             ("config.providers", "file,dir"),
             ("config.providers.file.class", "FileConfigProvider"),
             ("config.providers.file.param.allowed.paths", &fx.root()),
@@ -1005,16 +1010,17 @@ mod tests {
             outside.path().file_name().unwrap().to_string_lossy()
         );
         let sibling = format!("{}-x/secrets.properties", fx.root());
-        let props = map(&[
-            ("ok", &format!("${{file:{inside}:db.password}}")),
+        let props = property_map([
+            ("ok", format!("${{file:{inside}:db.password}}").as_str()),
             (
                 "dotted",
-                &format!(
+                format!(
                     "${{file:{}/./keys/../secrets.properties:api.key}}",
                     fx.root()
-                ),
+                )
+                .as_str(),
             ),
-            ("ok.dir", &format!("${{dir:{keys_dir}:aws-secret}}")),
+            ("ok.dir", format!("${{dir:{keys_dir}:aws-secret}}").as_str()),
         ]);
         let resolved = providers.resolve(&props).unwrap();
         assert_eq!(resolved["ok"], "s3cr3t-db");
@@ -1026,12 +1032,15 @@ mod tests {
             .join("other.properties")
             .display()
             .to_string();
-        let props = map(&[
-            ("abs", &format!("${{file:{outside_file}:k}}")),
-            ("escape", &format!("${{file:{escape}:k}}")),
-            ("sibling", &format!("${{file:{sibling}:k}}")),
+        let props = property_map([
+            ("abs", format!("${{file:{outside_file}:k}}").as_str()),
+            ("escape", format!("${{file:{escape}:k}}").as_str()),
+            ("sibling", format!("${{file:{sibling}:k}}").as_str()),
             ("relative", "${file:secrets.properties:k}"),
-            ("dir", &format!("${{dir:{}:secrets.properties}}", fx.root())),
+            (
+                "dir",
+                format!("${{dir:{}:secrets.properties}}", fx.root()).as_str(),
+            ),
         ]);
         let errors = errors_of(providers.resolve(&props));
         assert_eq!(errors.len(), 5, "{errors:?}");
@@ -1045,7 +1054,7 @@ mod tests {
 
     #[test]
     fn resolve_worker_leaves_provider_keys_alone() {
-        let worker = map(&[
+        let worker = property_map([
             ("config.providers", "env"),
             ("config.providers.env.class", "EnvVarConfigProvider"),
             (

@@ -352,6 +352,7 @@ mod tests {
 
     use super::*;
     use crate::task::test_support::services;
+    use ferry_api::property_map;
 
     const SOURCE: &str = "com.example.TestSourceConnector";
     const SINK: &str = "com.example.TestSinkConnector";
@@ -501,18 +502,14 @@ mod tests {
         StandaloneHerder::new(services, plugins, ConfigProviders::default())
     }
 
-    fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        ferry_api::property_map(pairs.iter().copied())
-    }
-
     fn source(extra: &[(&str, &str)]) -> PropertyMap {
-        let mut p = props(&[
+        let mut p = property_map([
             ("name", "src"),
             ("connector.class", SOURCE),
             ("db.host", "pg"),
             ("db.password", "hunter2"),
         ]);
-        p.extend(props(extra));
+        p.extend(property_map(extra.iter().copied()));
         p
     }
 
@@ -536,7 +533,7 @@ mod tests {
     fn secrets_are_hidden_in_the_shown_config() {
         let shown = redacted(
             &test_def(),
-            &props(&[
+            &property_map([
                 ("db.password", "a"),
                 ("consumer.override.sasl.jaas.config", "b"),
                 ("ssl.key.password", "c"),
@@ -569,7 +566,7 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported_at_once() {
-        let e = err(herder().prepare(props(&[
+        let e = err(herder().prepare(property_map([
             ("name", "src"),
             ("connector.class", SOURCE),
             ("tasks.max", "many"),
@@ -596,7 +593,7 @@ mod tests {
 
     #[test]
     fn a_missing_connector_class_is_reported_with_the_other_common_keys() {
-        let e = err(herder().prepare(props(&[("tasks.max", "0")])));
+        let e = err(herder().prepare(property_map([("tasks.max", "0")])));
         let (subject, mut keys) = invalid_keys(e);
         assert_eq!(subject, "connector <unnamed>");
         keys.sort();
@@ -605,7 +602,7 @@ mod tests {
 
     #[test]
     fn an_unknown_class_lists_the_available_plugins() {
-        let e = err(herder().prepare(props(&[
+        let e = err(herder().prepare(property_map([
             ("name", "x"),
             ("connector.class", "com.example.Nope"),
         ])));
@@ -621,9 +618,9 @@ mod tests {
 
     #[test]
     fn a_sink_needs_topics() {
-        let e = err(herder().prepare(props(&[("name", "snk"), ("connector.class", SINK)])));
+        let e = err(herder().prepare(property_map([("name", "snk"), ("connector.class", SINK)])));
         assert_eq!(invalid_keys(e).1, ["topics"]);
-        let ok = herder().prepare(props(&[
+        let ok = herder().prepare(property_map([
             ("name", "snk"),
             ("connector.class", SINK),
             ("topics", "orders"),
@@ -727,7 +724,7 @@ mod tests {
     async fn a_connector_with_no_task_configs_runs_without_tasks() {
         let mut h = herder();
         let p = h
-            .prepare(props(&[
+            .prepare(property_map([
                 ("name", "snk"),
                 ("connector.class", SINK),
                 ("topics", "orders"),

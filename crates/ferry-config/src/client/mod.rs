@@ -894,25 +894,27 @@ fn java_only_reason(key: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_api::property_map;
     use std::io::Write;
 
-    fn map(entries: &[(&str, &str)]) -> PropertyMap {
-        entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
     fn consumer(worker: &[(&str, &str)], connector: &[(&str, &str)]) -> ClientSettings {
-        client_config(&map(worker), ClientRole::Consumer, &map(connector))
+        client_config(
+            &property_map(worker.iter().copied()),
+            ClientRole::Consumer,
+            &property_map(connector.iter().copied()),
+        )
     }
 
     fn producer(worker: &[(&str, &str)], connector: &[(&str, &str)]) -> ClientSettings {
-        client_config(&map(worker), ClientRole::Producer, &map(connector))
+        client_config(
+            &property_map(worker.iter().copied()),
+            ClientRole::Producer,
+            &property_map(connector.iter().copied()),
+        )
     }
 
     fn settings(entries: &[(&str, &str)]) -> BTreeMap<String, String> {
-        map(entries)
+        property_map(entries.iter().copied())
     }
 
     fn assert_warned(s: &ClientSettings, parts: &[&str]) {
@@ -978,7 +980,11 @@ mod tests {
             ClientRole::Producer,
             ClientRole::Admin,
         ] {
-            let s = client_config(&map(&worker), role, &PropertyMap::new());
+            let s = client_config(
+                &property_map(worker.iter().copied()),
+                role,
+                &PropertyMap::new(),
+            );
             assert_eq!(
                 s.settings,
                 settings(&[("bootstrap.servers", "k:9092")]),
@@ -1000,7 +1006,10 @@ mod tests {
             ("producer.override.client.rack", "rp"),
             ("admin.override.client.rack", "ra"),
         ];
-        let (w, c) = (map(&worker), map(&connector));
+        let (w, c) = (
+            property_map(worker.iter().copied()),
+            property_map(connector.iter().copied()),
+        );
         for (role, id, rack) in [
             (ClientRole::Consumer, "c", "rc"),
             (ClientRole::Producer, "p", "rp"),
@@ -1024,7 +1033,7 @@ mod tests {
     #[test]
     fn admin_listeners_are_rest_settings() {
         let s = client_config(
-            &map(&[
+            &property_map([
                 ("admin.listeners", "http://:8084"),
                 ("admin.listeners.https.ssl.keystore.location", "/x"),
                 ("admin.client.id", "a"),
@@ -1048,7 +1057,11 @@ mod tests {
             ClientRole::Producer,
             ClientRole::Admin,
         ] {
-            let s = client_config(&map(&worker), role, &PropertyMap::new());
+            let s = client_config(
+                &property_map(worker.iter().copied()),
+                role,
+                &PropertyMap::new(),
+            );
             assert_eq!(s.get("sasl.mechanisms"), Some("SCRAM-SHA-512"));
             assert_eq!(s.get("security.protocol"), Some("SASL_SSL"));
             assert_eq!(
@@ -1151,7 +1164,7 @@ mod tests {
             .collect();
         let worker: PropertyMap = worker.into_iter().collect();
         let s = client_config(&worker, ClientRole::Consumer, &PropertyMap::new());
-        assert_eq!(s.settings, map(&keys));
+        assert_eq!(s.settings, property_map(keys.iter().copied()));
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
     }
 
@@ -1176,7 +1189,7 @@ mod tests {
             .map(|(k, v)| (format!("producer.{k}"), v.to_string()))
             .collect();
         let s = client_config(&worker, ClientRole::Producer, &PropertyMap::new());
-        assert_eq!(s.settings, map(&keys));
+        assert_eq!(s.settings, property_map(keys.iter().copied()));
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
     }
 
@@ -1504,10 +1517,14 @@ mod tests {
             producer(&worker, &[]).get("request.timeout.ms"),
             Some("20000")
         );
-        let a = client_config(&map(&worker), ClientRole::Admin, &PropertyMap::new());
+        let a = client_config(
+            &property_map(worker.iter().copied()),
+            ClientRole::Admin,
+            &PropertyMap::new(),
+        );
         assert_eq!(a.get("request.timeout.ms"), Some("20000"));
         let a = client_config(
-            &map(&[("admin.fetch.min.bytes", "1")]),
+            &property_map([("admin.fetch.min.bytes", "1")]),
             ClientRole::Admin,
             &PropertyMap::new(),
         );

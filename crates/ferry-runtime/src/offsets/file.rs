@@ -170,11 +170,8 @@ impl OffsetStore for FileOffsetStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::task::test_support::offset_map as map;
     use serde_json::json;
-
-    fn map(v: serde_json::Value) -> OffsetMap {
-        v.as_object().unwrap().clone()
-    }
 
     #[tokio::test]
     async fn offsets_survive_reopen_and_partitions_match_regardless_of_key_order() {

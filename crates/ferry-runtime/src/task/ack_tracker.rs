@@ -129,11 +129,8 @@ impl AckTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::task::test_support::offset_map as map;
     use serde_json::json;
-
-    fn map(v: serde_json::Value) -> OffsetMap {
-        v.as_object().unwrap().clone()
-    }
 
     #[test]
     fn offset_is_committable_only_when_all_earlier_records_are_acked() {

@@ -93,13 +93,13 @@ mod tests {
 
     use async_trait::async_trait;
     use ferry_api::{
-        ConnectError, ConnectResult, OffsetMap, PropertyMap, SourcePosition, SourceRecord,
-        SourceTaskContext,
+        ConnectError, ConnectResult, PropertyMap, SourcePosition, SourceRecord, SourceTaskContext,
     };
     use serde_json::json;
 
     use super::*;
     use crate::metrics::Metrics;
+    use crate::task::test_support::offset_map as map;
     use crate::task::test_support::{task_id, MemoryOffsetStore, StoreMode};
 
     #[test]
@@ -149,10 +149,6 @@ mod tests {
         async fn stop(&mut self) -> ConnectResult<()> {
             Ok(())
         }
-    }
-
-    fn map(v: serde_json::Value) -> OffsetMap {
-        v.as_object().unwrap().clone()
     }
 
     /// A tracker with one acknowledged record of partition `file=a` at `pos`.

@@ -422,15 +422,12 @@ pub fn sink_task_props(task_props: &PropertyMap, connector_props: &PropertyMap) 
 mod tests {
     use super::*;
     use crate::task::test_support::{services, task_id};
-
-    fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        ferry_api::property_map(pairs.iter().copied())
-    }
+    use ferry_api::property_map;
 
     fn spec(connector: &[(&str, &str)]) -> TaskSpec {
         TaskSpec {
             id: task_id("s3", 1),
-            connector_props: props(connector),
+            connector_props: property_map(connector.iter().copied()),
             task_props: PropertyMap::new(),
             subscription: Some(Subscription::Topics(vec!["orders".into()])),
         }
@@ -443,8 +440,8 @@ mod tests {
 
     #[test]
     fn sink_tasks_get_the_connector_subscription_unless_they_set_their_own() {
-        let connector = props(&[("topics", "a,b"), ("topics.regex", ""), ("x", "1")]);
-        let given = sink_task_props(&props(&[("task.n", "0")]), &connector);
+        let connector = property_map([("topics", "a,b"), ("topics.regex", ""), ("x", "1")]);
+        let given = sink_task_props(&property_map([("task.n", "0")]), &connector);
         assert_eq!(given["topics"], "a,b");
         assert_eq!(given["topics.regex"], "");
         assert_eq!(given["task.n"], "0");
@@ -452,7 +449,7 @@ mod tests {
             !given.contains_key("x"),
             "only the subscription is passed on"
         );
-        let own = sink_task_props(&props(&[("topics", "a")]), &connector);
+        let own = sink_task_props(&property_map([("topics", "a")]), &connector);
         assert_eq!(own["topics"], "a");
     }
 

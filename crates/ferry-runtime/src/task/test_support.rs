@@ -113,3 +113,8 @@ pub(crate) fn task_id(connector: &str, task: u32) -> TaskId {
         task,
     }
 }
+
+/// A JSON object literal as an offset (or source partition) map.
+pub(crate) fn offset_map(v: serde_json::Value) -> OffsetMap {
+    v.as_object().expect("a JSON object").clone()
+}

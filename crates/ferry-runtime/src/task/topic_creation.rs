@@ -200,27 +200,26 @@ impl TopicCreator {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> PropertyMap {
-        ferry_api::property_map(pairs.iter().copied())
-    }
+    use ferry_api::property_map;
 
     #[test]
     fn not_configured_leaves_topics_to_the_broker() {
-        assert!(TopicCreation::from_props(&props(&[]), &props(&[]))
-            .unwrap()
-            .is_none());
-        let c = props(&[
+        assert!(
+            TopicCreation::from_props(&PropertyMap::new(), &PropertyMap::new())
+                .unwrap()
+                .is_none()
+        );
+        let c = property_map([
             ("topic.creation.default.partitions", "3"),
             ("topic.creation.default.replication.factor", "1"),
         ]);
-        let off = props(&[("topic.creation.enable", "false")]);
+        let off = property_map([("topic.creation.enable", "false")]);
         assert!(TopicCreation::from_props(&c, &off).unwrap().is_none());
     }
 
     #[test]
     fn groups_match_by_include_and_exclude_and_inherit_defaults() {
-        let c = props(&[
+        let c = property_map([
             ("topic.creation.default.partitions", "3"),
             ("topic.creation.default.replication.factor", "1"),
             ("topic.creation.default.cleanup.policy", "delete"),
@@ -230,7 +229,9 @@ mod tests {
             ("topic.creation.compacted.partitions", "1"),
             ("topic.creation.compacted.cleanup.policy", "compact"),
         ]);
-        let rules = TopicCreation::from_props(&c, &props(&[])).unwrap().unwrap();
+        let rules = TopicCreation::from_props(&c, &PropertyMap::new())
+            .unwrap()
+            .unwrap();
         let g = rules.settings_for("db.orders");
         assert_eq!(
             (g.name.as_str(), g.partitions, g.replication_factor),
@@ -246,17 +247,17 @@ mod tests {
 
     #[test]
     fn missing_or_bad_default_settings_are_refused() {
-        let c = props(&[("topic.creation.default.partitions", "3")]);
-        let err = TopicCreation::from_props(&c, &props(&[])).unwrap_err();
+        let c = property_map([("topic.creation.default.partitions", "3")]);
+        let err = TopicCreation::from_props(&c, &PropertyMap::new()).unwrap_err();
         assert!(
             err.contains("topic.creation.default.replication.factor is required"),
             "{err}"
         );
-        let c = props(&[
+        let c = property_map([
             ("topic.creation.default.partitions", "0"),
             ("topic.creation.default.replication.factor", "1"),
         ]);
-        assert!(TopicCreation::from_props(&c, &props(&[]))
+        assert!(TopicCreation::from_props(&c, &PropertyMap::new())
             .unwrap_err()
             .contains("partitions"));
     }
