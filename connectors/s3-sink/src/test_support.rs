@@ -31,16 +31,11 @@ pub fn record(
 
 /// A valid config with overrides.
 pub fn config(pairs: &[(&str, &str)]) -> S3SinkConfig {
-    let mut p: ferry_api::PropertyMap = [
+    let mut p = ferry_api::property_map([
         ("s3.bucket.name", "b"),
         ("format.class", "JsonFormat"),
         ("flush.size", "3"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    for (k, v) in pairs {
-        p.insert(k.to_string(), v.to_string());
-    }
+    ]);
+    p.extend(ferry_api::property_map(pairs.iter().copied()));
     S3SinkConfig::parse(&p).unwrap()
 }

@@ -358,18 +358,9 @@ mod tests {
     }
 
     fn cfg(pairs: &[(&str, &str)]) -> S3SinkConfig {
-        let mut p: ferry_api::PropertyMap = [
-            ("s3.bucket.name", "b"),
-            ("format.class", "JsonFormat"),
-            ("flush.size", "1"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        for (k, v) in pairs {
-            p.insert(k.to_string(), v.to_string());
-        }
-        S3SinkConfig::parse(&p).unwrap()
+        let mut all = vec![("flush.size", "1")];
+        all.extend_from_slice(pairs);
+        crate::test_support::config(&all)
     }
 
     // 2024-05-01T13:45:00.123Z
