@@ -1,7 +1,7 @@
 //! # ferry-api — the plugin API of Ferry
 //!
 //! Everything a connector author needs and nothing more: the connector and
-//! task traits, the Kafka Connect data model (schemas, values, records),
+//! task traits, the transform and predicate traits, the Kafka Connect data model (schemas, values, records),
 //! typed configuration definitions with validation, the converter trait
 //! ([`Converter`]) and Kafka's rules for printing values as text
 //! ([`data::text`]). Converter implementations live in `ferry-converters`.
@@ -20,6 +20,7 @@
 //! | `SinkTask.put()`/`preCommit()` | [`SinkTask::put`] / [`SinkTask::pre_commit`] |
 //! | `ConfigDef`                 | [`ConfigDef`]                           |
 //! | `Schema`/`Struct`           | [`Schema`] / [`Struct`]                 |
+//! | `Transformation`/`Predicate` | [`Transformation`] / [`Predicate`]     |
 
 pub mod config;
 pub mod connector;
@@ -31,6 +32,7 @@ pub mod plugin;
 pub mod record;
 pub mod sink;
 pub mod source;
+pub mod transform;
 
 pub use config::{
     ConfigDef, ConfigError, ConfigErrors, ConfigKey, ConfigType, ConfigValue, Importance,
@@ -46,6 +48,9 @@ pub use plugin::{ConnectorFactory, ConnectorPlugin};
 pub use record::{Header, Headers, SinkRecord, SourceRecord, TimestampType, TopicPartition};
 pub use sink::{PartitionOffsets, SinkContextRequests, SinkTask, SinkTaskContext};
 pub use source::{OffsetMap, OffsetReader, SourcePosition, SourceTask, SourceTaskContext};
+pub use transform::{
+    ConnectRecord, KeyOrValue, Outcome, Predicate, PredicatePlugin, TransformPlugin, Transformation,
+};
 
 /// A string-to-string property map, as Kafka Connect passes configuration
 /// around (connector configs, task configs). Ordered for stable output.

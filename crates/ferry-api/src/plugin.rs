@@ -48,13 +48,20 @@ impl ConnectorPlugin {
 
     /// Whether `connector.class = name` selects this plugin.
     pub fn matches(&self, name: &str) -> bool {
-        let name = name.trim();
-        if name == self.class || self.aliases.contains(&name) {
-            return true;
-        }
-        let simple = self.class.rsplit('.').next().unwrap_or(self.class);
-        name == simple || simple.strip_suffix("Connector") == Some(name)
+        names_match(self.class, self.aliases, "Connector", name)
     }
+}
+
+/// Kafka Connect's plugin naming: the class name, a listed alias, the simple
+/// class name (after the last `.`), or the simple name without the plugin
+/// type's suffix (`Connector`, `Transformation`, `Predicate`).
+pub(crate) fn names_match(class: &str, aliases: &[&str], suffix: &str, name: &str) -> bool {
+    let name = name.trim();
+    if name == class || aliases.contains(&name) {
+        return true;
+    }
+    let simple = class.rsplit('.').next().unwrap_or(class);
+    name == simple || simple.strip_suffix(suffix) == Some(name)
 }
 
 impl std::fmt::Debug for ConnectorPlugin {

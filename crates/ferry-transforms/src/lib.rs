@@ -1,0 +1,83 @@
+//! # ferry-transforms — Kafka Connect's and Debezium's transforms
+//!
+//! Single message transforms and predicates that connector configs name in
+//! `transforms.<alias>.type` and `predicates.<alias>.type`, by the Java
+//! class name or the simple class name. The traits live in `ferry-api`
+//! ([`ferry_api::Transformation`], [`ferry_api::Predicate`]); this crate
+//! depends on nothing else, as Kafka ships its transforms apart from the
+//! runtime (`connect-transforms`).
+//!
+//! | class | what it does |
+//! |---|---|
+//! | `org.apache.kafka.connect.transforms.RegexRouter` | renames topics matching a regex |
+//! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
+//! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
+//! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
+
+mod config;
+pub mod error;
+pub mod predicates;
+pub mod regex_router;
+#[cfg(test)]
+mod test_support;
+
+pub use error::TransformError;
+pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
+pub use regex_router::RegexRouter;
+
+use ferry_api::{PredicatePlugin, TransformPlugin};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Every built-in transform.
+pub fn transforms() -> Vec<TransformPlugin> {
+    vec![TransformPlugin {
+        class: "org.apache.kafka.connect.transforms.RegexRouter",
+        aliases: &[],
+        version: VERSION,
+        factory: || Box::<RegexRouter>::default(),
+    }]
+}
+
+/// Every built-in predicate.
+pub fn predicates() -> Vec<PredicatePlugin> {
+    vec![
+        PredicatePlugin {
+            class: "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<TopicNameMatches>::default(),
+        },
+        PredicatePlugin {
+            class: "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<HasHeaderKey>::default(),
+        },
+        PredicatePlugin {
+            class: "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(RecordIsTombstone),
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_plugin_creates_an_instance_and_class_names_are_unique() {
+        let mut names = std::collections::HashSet::new();
+        for t in transforms() {
+            assert!(names.insert(t.class), "{} twice", t.class);
+            let _ = (t.factory)().config_def();
+        }
+        for p in predicates() {
+            assert!(names.insert(p.class), "{} twice", p.class);
+            let _ = (p.factory)().config_def();
+        }
+        assert!(transforms().iter().any(|t| t.matches("RegexRouter")));
+    }
+}
