@@ -203,6 +203,7 @@ impl Snapshot {
             table: &h.table.table,
             tx_id: self.tx_id,
             lsn: Some(lsn as i64),
+            origin: None,
         };
         let value = h
             .table

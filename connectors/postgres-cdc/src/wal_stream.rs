@@ -25,7 +25,8 @@ use tokio_postgres::Client;
 use crate::catalog::{describe, Catalog, RelColumn, RelationDesc};
 use crate::config::{PgConfig, SnapshotMode};
 use crate::envelope::{
-    heartbeat_key_schema, heartbeat_value_schema, now_ns, Cell, SourceInfo, TableRef, TableSchema,
+    fill_unchanged, heartbeat_key_schema, heartbeat_value_schema, now_ns, Cell, Placeholder,
+    SourceInfo, TableRef, TableSchema,
 };
 use crate::error::PgCdcError;
 use crate::offsets::{Resume, StreamPos};
@@ -53,6 +54,11 @@ struct Tx {
     xid: u32,
     commit_ts_us: i64,
     events: u64,
+    /// From pgoutput's Origin message (sent right after Begin when the
+    /// transaction was replayed through a replication origin): the origin's
+    /// name and its commit LSN. Debezium clears it at each Begin and puts
+    /// it in `source.origin` / `source.origin_lsn` of the transaction's events.
+    origin: Option<(String, u64)>,
 }
 
 /// The reader of a replication slot: decodes pgoutput into change events
@@ -63,6 +69,8 @@ pub struct WalStream {
     client: Client,
     catalog: Catalog,
     mapping: Mapping,
+    /// `unavailable.value.placeholder`, for every table.
+    placeholder: Arc<Placeholder>,
     tx: mpsc::Sender<Item>,
     flush: watch::Receiver<u64>,
     /// Set when the task stops.
@@ -104,11 +112,13 @@ impl WalStream {
             binary: cfg.binary_mode,
         };
         let partition = crate::offsets::partition(&cfg.topic_prefix);
+        let placeholder = Arc::new(Placeholder::new(&cfg.unavailable_value));
         WalStream {
             cfg,
             client,
             catalog: Catalog::default(),
             mapping,
+            placeholder,
             tx,
             flush,
             cancel,
@@ -419,6 +429,7 @@ impl WalStream {
                     xid,
                     commit_ts_us: timestamp + PG_EPOCH_OFFSET_US,
                     events: 0,
+                    origin: None,
                 });
                 if matches!(self.skip, Some((x, _)) if x != xid) {
                     self.skip = None;
@@ -443,6 +454,14 @@ impl WalStream {
                     };
                 }
                 self.flush_pending().await;
+            }
+            LogicalReplicationMessage::Origin {
+                origin_lsn,
+                origin_name,
+            } => {
+                if let Some(tx) = self.open.as_mut() {
+                    tx.origin = Some((origin_name, origin_lsn));
+                }
             }
             LogicalReplicationMessage::Relation {
                 relation_id,
@@ -500,14 +519,15 @@ impl WalStream {
                 if self.skip_event() {
                     return Ok(());
                 }
-                let new = cells(&new_tuple);
+                let mut new = cells(&new_tuple);
+                let old = old_tuple.as_ref().map(cells);
+                if let Some(old) = &old {
+                    fill_unchanged(&mut new, old);
+                }
                 let key = t.key(&new)?;
                 let after = t.row(&new)?;
-                let (before, old_key) = match &old_tuple {
-                    Some(old) => {
-                        let old = cells(old);
-                        (before_row(&t, &old)?, Some(t.key(&old)?))
-                    }
+                let (before, old_key) = match &old {
+                    Some(old) => (before_row(&t, old)?, Some(t.key(old)?)),
                     None => (Value::Null, None),
                 };
                 match old_key {
@@ -631,6 +651,7 @@ impl WalStream {
             cols,
             &key,
             self.mapping,
+            self.placeholder.clone(),
         ))))
     }
 
@@ -664,6 +685,10 @@ impl WalStream {
             table: &t.table,
             tx_id: Some(i64::from(tx.xid)),
             lsn: Some(lsn as i64),
+            origin: tx
+                .origin
+                .as_ref()
+                .map(|(name, lsn)| (name.as_str(), *lsn as i64)),
         };
         let value = t.envelope(op, before, after, &source, now_ns());
         let record = SourceRecord::new(
