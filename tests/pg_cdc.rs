@@ -86,7 +86,8 @@ fn snapshot_then_changes_in_debezium_shape() {
         snap["payload"]["source"],
         json!({"version": snap["payload"]["source"]["version"], "connector":"postgresql","name":f.prefix,
                "ts_ms":"*","snapshot":"last","db":"ferry","sequence":"*","ts_us":"*","ts_ns":"*",
-               "schema":s,"table":"customers","txId":"*","lsn":"*","xmin":null})
+               "schema":s,"table":"customers","txId":"*","lsn":"*","xmin":null,
+               "origin":null,"origin_lsn":null})
     );
     // The schema, field by field, as Debezium 3.x.
     let schema = &snap["schema"];
