@@ -49,6 +49,7 @@ pub const MESSAGE_KEY_COLUMNS: &str = "message.key.columns";
 pub const STATUS_UPDATE_INTERVAL: &str = "status.update.interval.ms";
 pub const POLL_INTERVAL: &str = "poll.interval.ms";
 pub const UNAVAILABLE_VALUE_PLACEHOLDER: &str = "unavailable.value.placeholder";
+pub const EXTENDED_HEADERS_ENABLED: &str = "extended.headers.enabled";
 
 /// Debezium's default `unavailable.value.placeholder`.
 pub const DEFAULT_UNAVAILABLE_VALUE: &str = "__debezium_unavailable_value";
@@ -158,6 +159,9 @@ pub struct PgConfig {
     /// what stands in for an unchanged TOASTed value that the stream does
     /// not carry.
     pub unavailable_value: Vec<u8>,
+    /// `extended.headers.enabled`: Debezium's `__debezium.context.*`
+    /// headers on every change record.
+    pub extended_headers: bool,
 }
 
 fn one_of(values: &[&str]) -> Validator {
@@ -414,6 +418,12 @@ pub fn config_def() -> ConfigDef {
                 .importance(Importance::Low)
                 .doc("The value that stands in for an unchanged TOASTed column the stream does not carry (an UPDATE that leaves a large value untouched, under REPLICA IDENTITY DEFAULT; with FULL the old value is used). Prefix with hex: to give the bytes in hexadecimal."),
         )
+        .define(
+            ConfigKey::new(EXTENDED_HEADERS_ENABLED, ConfigType::Boolean)
+                .default_value("true")
+                .importance(Importance::Low)
+                .doc("Whether change records carry Debezium's context headers: __debezium.context.connectorLogicalName (topic.prefix), __debezium.context.taskId, __debezium.context.connectorName (postgresql) and __debezium.context.runId (a new id at each task start)."),
+        )
         .define(ConfigKey::new(POLL_INTERVAL, ConfigType::Int).default_value("500").validator(Validator::between(1.0, 5000.0)).importance(Importance::Low).doc("How long a poll waits for changes before returning an empty batch."))
 }
 
@@ -521,6 +531,7 @@ impl PgConfig {
                     .unwrap_or(DEFAULT_UNAVAILABLE_VALUE),
             )
             .unwrap_or_else(|_| DEFAULT_UNAVAILABLE_VALUE.as_bytes().to_vec()),
+            extended_headers: p.boolean(EXTENDED_HEADERS_ENABLED).unwrap_or(true),
         }
     }
 
@@ -617,6 +628,7 @@ mod tests {
         assert_eq!(c.heartbeat_interval, Some(Duration::from_secs(10)));
         assert_eq!(c.heartbeat_topic(), "__debezium-heartbeat.srv");
         assert_eq!(c.unavailable_value, b"__debezium_unavailable_value");
+        assert!(c.extended_headers);
     }
 
     #[test]

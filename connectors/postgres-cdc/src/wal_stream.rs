@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferry_api::metrics::{Gauge, NoopMetrics};
-use ferry_api::{ConnectError, ConnectResult, OffsetMap, SourceRecord, Struct, Value};
+use ferry_api::{ConnectError, ConnectResult, Headers, OffsetMap, SourceRecord, Struct, Value};
 use pg_walstream::{
     CancellationToken, ColumnData, LogicalReplicationMessage, LogicalReplicationParser,
     LogicalReplicationStream, ReplicationSlotOptions, ReplicationStreamConfig, RetryConfig,
@@ -71,6 +71,8 @@ pub struct WalStream {
     mapping: Mapping,
     /// `unavailable.value.placeholder`, for every table.
     placeholder: Arc<Placeholder>,
+    /// The headers of every change record (`extended.headers.enabled`).
+    pub(crate) headers: Headers,
     tx: mpsc::Sender<Item>,
     flush: watch::Receiver<u64>,
     /// Set when the task stops.
@@ -113,12 +115,18 @@ impl WalStream {
         };
         let partition = crate::offsets::partition(&cfg.topic_prefix);
         let placeholder = Arc::new(Placeholder::new(&cfg.unavailable_value));
+        let headers = if cfg.extended_headers {
+            crate::headers::context_headers(&cfg.topic_prefix)
+        } else {
+            Headers::new()
+        };
         WalStream {
             cfg,
             client,
             catalog: Catalog::default(),
             mapping,
             placeholder,
+            headers,
             tx,
             flush,
             cancel,
@@ -501,7 +509,7 @@ impl WalStream {
                 let after = cells(&tuple);
                 let key = t.key(&after)?;
                 let after = t.row(&after)?;
-                self.emit(&t, "c", "INSERT", key, Value::Null, after, lsn)
+                self.emit(&t, "c", "INSERT", (key, Value::Null), after, lsn, None)
                     .await;
             }
             LogicalReplicationMessage::Update {
@@ -534,18 +542,25 @@ impl WalStream {
                     Some(old_key) if old_key != key && !key.is_null() => {
                         // A key change: delete (+ tombstone) under the old key, create under the new.
                         // Until the create is stored, the event counts as not sent.
+                        // Each carries the other key in a header, as Debezium's.
                         if let Some(tx) = self.open.as_mut() {
                             tx.events -= 1;
                         }
-                        self.emit(&t, "d", "UPDATE", old_key, before, Value::Null, lsn)
+                        let new_key = Some((crate::headers::NEW_KEY, key.clone()));
+                        let gone = (old_key.clone(), before);
+                        self.emit(&t, "d", "UPDATE", gone, Value::Null, lsn, new_key)
                             .await;
                         if let Some(tx) = self.open.as_mut() {
                             tx.events += 1;
                         }
-                        self.emit(&t, "c", "UPDATE", key, Value::Null, after, lsn)
+                        let old_key = Some((crate::headers::OLD_KEY, old_key));
+                        self.emit(&t, "c", "UPDATE", (key, Value::Null), after, lsn, old_key)
                             .await;
                     }
-                    _ => self.emit(&t, "u", "UPDATE", key, before, after, lsn).await,
+                    _ => {
+                        self.emit(&t, "u", "UPDATE", (key, before), after, lsn, None)
+                            .await
+                    }
                 }
             }
             LogicalReplicationMessage::Delete {
@@ -565,7 +580,7 @@ impl WalStream {
                 let old = cells(&old_tuple);
                 let key = t.key(&old)?;
                 let before = before_row(&t, &old)?;
-                self.emit(&t, "d", "DELETE", key, before, Value::Null, lsn)
+                self.emit(&t, "d", "DELETE", (key, before), Value::Null, lsn, None)
                     .await;
             }
             LogicalReplicationMessage::Truncate { relation_ids, .. } => {
@@ -579,16 +594,9 @@ impl WalStream {
                     if self.skip_event() {
                         continue;
                     }
-                    self.emit(
-                        &t,
-                        "t",
-                        "TRUNCATE",
-                        Value::Null,
-                        Value::Null,
-                        Value::Null,
-                        lsn,
-                    )
-                    .await;
+                    let none = (Value::Null, Value::Null);
+                    self.emit(&t, "t", "TRUNCATE", none, Value::Null, lsn, None)
+                        .await;
                 }
             }
             _ => {}
@@ -655,16 +663,19 @@ impl WalStream {
         ))))
     }
 
+    /// Queues the event `op` of `t` (its key and before image in `old`),
+    /// with its tombstone after a delete; `key_header` is the other key of a
+    /// key-changing update (`__debezium.newkey` / `__debezium.oldkey`).
     #[allow(clippy::too_many_arguments)]
     async fn emit(
         &mut self,
         t: &TableSchema,
         op: &str,
         message_type: &'static str,
-        key: Value,
-        before: Value,
+        (key, before): (Value, Value),
         after: Value,
         lsn: u64,
+        key_header: Option<(&'static str, Value)>,
     ) {
         let Some(tx) = &self.open else { return };
         let pos = StreamPos {
@@ -691,7 +702,7 @@ impl WalStream {
                 .map(|(name, lsn)| (name.as_str(), *lsn as i64)),
         };
         let value = t.envelope(op, before, after, &source, now_ns());
-        let record = SourceRecord::new(
+        let mut record = SourceRecord::new(
             self.partition.clone(),
             OffsetMap::new(),
             t.topic.clone(),
@@ -700,6 +711,10 @@ impl WalStream {
         )
         // A truncate has neither key nor key schema (as Debezium's).
         .with_key(t.key_schema.clone().filter(|_| !key.is_null()), key.clone());
+        if let Some((name, other)) = key_header {
+            record.headers.add(name, t.key_schema.clone(), other);
+        }
+        record.headers.0.extend(self.headers.iter().cloned());
         // The previous event is not the transaction's last: send it.
         let held = std::mem::take(&mut self.pending);
         for (mut r, p, mt) in held {
@@ -712,7 +727,8 @@ impl WalStream {
             ..pos
         };
         if op == "d" && self.cfg.tombstones_on_delete && !key.is_null() {
-            let tomb = SourceRecord::new(
+            // Debezium's tombstone repeats the delete's headers.
+            let mut tomb = SourceRecord::new(
                 self.partition.clone(),
                 OffsetMap::new(),
                 t.topic.clone(),
@@ -720,6 +736,7 @@ impl WalStream {
                 Value::Null,
             )
             .with_key(t.key_schema.clone(), key);
+            tomb.headers = record.headers.clone();
             self.pending.push((record, partial, message_type));
             self.pending.push((tomb, pos, message_type));
         } else {
