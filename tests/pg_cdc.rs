@@ -414,3 +414,72 @@ fn replication_origin_fills_source_origin() {
     w.terminate(Duration::from_secs(20));
     exec(&format!("SELECT pg_replication_origin_drop('{origin}');"));
 }
+
+/// Debezium's headers: `__debezium.context.*` on every change record
+/// (snapshot read, create, update, delete, tombstone: the same run id
+/// throughout), and on an update that changes the key, `__debezium.newkey`
+/// on the delete (and its tombstone) and `__debezium.oldkey` on the create.
+#[test]
+fn change_records_carry_debeziums_headers() {
+    let f = Fixture::new("headers");
+    let s = &f.schema;
+    exec(&format!(
+        "CREATE SCHEMA {s};
+         CREATE TABLE {s}.t (id int PRIMARY KEY, v text);
+         INSERT INTO {s}.t VALUES (1, 'one');"
+    ));
+    let topic = f.topic("t");
+    let dir = test_dir();
+    let port = Worker::port();
+    let worker = worker_properties(dir.path(), port, &[]);
+    let conn = connector_properties_owned(dir.path(), "pg-headers", &f.settings());
+    let mut w = Worker::start(dir.path(), &worker, &[conn], port);
+    wait_for("the snapshot event", Duration::from_secs(60), || {
+        read_keyed(&topic, 1, Duration::from_secs(2))
+            .into_iter()
+            .next()
+    });
+    exec(&format!(
+        "UPDATE {s}.t SET v = 'uno' WHERE id = 1;
+         UPDATE {s}.t SET id = 2 WHERE id = 1;"
+    ));
+    // r, u, then the key change: d (+ tombstone) under 1, c under 2.
+    let all = wait_for("the streamed events", Duration::from_secs(60), || {
+        let r = read_keyed(&topic, 5, Duration::from_secs(3));
+        (r.len() >= 5).then_some(r)
+    });
+    let context = [
+        "__debezium.context.connectorLogicalName",
+        "__debezium.context.taskId",
+        "__debezium.context.connectorName",
+        "__debezium.context.runId",
+    ];
+    let run_id = all[0].header(context[3]).expect("a run id").to_string();
+    assert_eq!(run_id.len(), 36, "a UUID: {run_id}");
+    for (i, r) in all.iter().enumerate() {
+        let keys: Vec<&str> = r.headers.iter().map(|(k, _)| k.as_str()).collect();
+        let want: Vec<&str> = match i {
+            2 | 3 => ["__debezium.newkey"].into_iter().chain(context).collect(),
+            4 => ["__debezium.oldkey"].into_iter().chain(context).collect(),
+            _ => context.to_vec(),
+        };
+        assert_eq!(keys, want, "record {i}");
+        assert_eq!(r.header(context[0]), Some(f.prefix.as_str()));
+        assert_eq!(r.header(context[1]), Some("0"));
+        assert_eq!(r.header(context[2]), Some("postgresql"));
+        assert_eq!(r.header(context[3]), Some(run_id.as_str()));
+    }
+    let op = |i: usize| parse(&all[i].value)["payload"]["op"].clone();
+    assert_eq!(
+        (op(0), op(1), op(2), op(4)),
+        (json!("r"), json!("u"), json!("d"), json!("c"))
+    );
+    assert!(all[3].value.is_none(), "tombstone");
+    // The other key, as the header converter writes a struct.
+    let new_key = all[2].header("__debezium.newkey").expect("new key");
+    let old_key = all[4].header("__debezium.oldkey").expect("old key");
+    assert!(new_key.contains('2'), "{new_key}");
+    assert!(old_key.contains('1'), "{old_key}");
+    eprintln!("newkey header: {new_key}; oldkey header: {old_key}");
+    w.terminate(Duration::from_secs(20));
+}
