@@ -396,19 +396,22 @@ impl WalStream {
         self.push(Item::Record(record)).await;
     }
 
-    /// A heartbeat record (on `topic.heartbeat.prefix`.`topic.prefix`) with `offset`.
+    /// A heartbeat record (on `topic.heartbeat.prefix`.`topic.prefix`) with
+    /// `offset`; on partition 0, as Debezium's `HeartbeatImpl` sends it.
     pub fn heartbeat_record(&self, offset: OffsetMap) -> SourceRecord {
         let key =
             Struct::new(heartbeat_key_schema()).with("serverName", self.cfg.topic_prefix.as_str());
         let value = Struct::new(heartbeat_value_schema()).with("ts_ms", now_ns() / 1_000_000);
-        SourceRecord::new(
+        let mut record = SourceRecord::new(
             self.partition.clone(),
             offset,
             self.cfg.heartbeat_topic(),
             Some(heartbeat_value_schema()),
             Value::Struct(value),
         )
-        .with_key(Some(heartbeat_key_schema()), Value::Struct(key))
+        .with_key(Some(heartbeat_key_schema()), Value::Struct(key));
+        record.partition = Some(0);
+        record
     }
 
     fn complete_pos(&self, lsn: u64) -> StreamPos {
