@@ -952,6 +952,15 @@ fn a_drop_fields_header_that_is_not_a_list_is_an_error() {
         err.to_string().contains("Header drop must hold a list"),
         "{err}"
     );
+    // A delete that is dropped anyway never reads the header, nor routes.
+    let mut t = transform(&[
+        (MODE, "drop"),
+        (DROP_FIELDS_HEADER_NAME, "drop"),
+        (ROUTE_BY_FIELD, "nope"),
+    ]);
+    let mut r = pg_event("d", Some((1, "a")), None);
+    r.headers.add("drop", None, "note".into());
+    assert_eq!(t.apply(&mut r).unwrap(), Outcome::Drop);
 }
 
 #[test]
