@@ -14,6 +14,7 @@
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
 //! | `io.debezium.transforms.ExtractNewRecordState` | replaces a Debezium change event with its row state |
+//! | `io.debezium.transforms.ByLogicalTableRouter` | routes several tables' change events to one topic, keys kept unique |
 
 mod config;
 pub mod debezium;
@@ -23,6 +24,7 @@ pub mod regex_router;
 #[cfg(test)]
 mod test_support;
 
+pub use debezium::ByLogicalTableRouter;
 pub use debezium::ExtractNewRecordState;
 pub use error::TransformError;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
@@ -46,6 +48,12 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::<ExtractNewRecordState>::default(),
+        },
+        TransformPlugin {
+            class: "io.debezium.transforms.ByLogicalTableRouter",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<ByLogicalTableRouter>::default(),
         },
     ]
 }

@@ -35,6 +35,11 @@ pub(crate) fn is_envelope(schema: Option<&SchemaRef>) -> bool {
         .is_some_and(|n| n.ends_with(ENVELOPE_SUFFIX))
 }
 
+/// The envelope schema name for a topic (`Envelope.schemaName`).
+pub(crate) fn envelope_schema_name(topic: &str) -> String {
+    format!("{topic}{ENVELOPE_SUFFIX}")
+}
+
 /// The Java class Kafka Connect would hold the value as, for messages that
 /// name it.
 pub(crate) fn java_class_name(value: &Value) -> &'static str {

@@ -12,10 +12,13 @@ mod delete_handling;
 mod envelope;
 mod field_reference;
 mod schema_cache;
+mod schema_name_adjuster;
 mod struct_ops;
 
+pub mod by_logical_table_router;
 pub mod extract_new_record_state;
 
+pub use by_logical_table_router::ByLogicalTableRouter;
 pub use extract_new_record_state::ExtractNewRecordState;
 
 #[cfg(test)]

@@ -78,7 +78,9 @@ impl SchemaNameAdjuster {
 
 /// The name with invalid characters replaced, or `None` if it is valid.
 fn valid_fullname(proposed: &str, unicode: bool) -> Option<String> {
-    let letter = |c: u16| (b'a' as u16..=b'z' as u16).contains(&c) || (b'A' as u16..=b'Z' as u16).contains(&c);
+    let letter = |c: u16| {
+        (b'a' as u16..=b'z' as u16).contains(&c) || (b'A' as u16..=b'Z' as u16).contains(&c)
+    };
     let first_ok = |c: u16| letter(c) || (!unicode && c == b'_' as u16);
     // After the first character `.` and digits are fine too; `_` only for
     // plain Avro (the Unicode function escapes it everywhere).
@@ -131,7 +133,10 @@ mod tests {
     #[test]
     fn avro_replaces_invalid_characters_with_underscores() {
         assert_eq!(
-            adjust(Mode::Avro, "mysql-server-1.inventory.customers_all_shards.Key"),
+            adjust(
+                Mode::Avro,
+                "mysql-server-1.inventory.customers_all_shards.Key"
+            ),
             "mysql_server_1.inventory.customers_all_shards.Key"
         );
         assert_eq!(adjust(Mode::Avro, "1abc"), "_1abc");
