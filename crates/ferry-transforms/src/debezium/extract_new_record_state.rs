@@ -259,7 +259,7 @@ impl ExtractNewRecordState {
         let values = settings
             .fields
             .iter()
-            .filter(|r| r.schema(env_schema).is_some())
+            .filter(|r| r.exists(env_schema))
             .map(|r| r.value(envelope))
             .collect();
         Ok(Step::Add(schema, values))
@@ -390,12 +390,13 @@ impl ExtractNewRecordState {
 
     /// Carries out a plan on the record.
     fn execute(&self, record: &mut dyn ConnectRecord, plan: Plan) {
-        let (schema, value) = record.take(KeyOrValue::Value);
-        let mut envelope = match value {
-            Value::Struct(s) => s.into_values(),
-            _ => unreachable!("planned on a struct"),
+        let (_, value) = record.take(KeyOrValue::Value);
+        let Value::Struct(envelope) = value else {
+            unreachable!("planned on a struct")
         };
-        let schema = schema.expect("an envelope has a schema");
+        // The struct's own schema indexes its values.
+        let schema = envelope.schema().clone();
+        let mut envelope = envelope.into_values();
         match plan.row {
             None => record.set(KeyOrValue::Value, plan.null_value_schema, Value::Null),
             Some(side) => {

@@ -8,7 +8,7 @@
 //! may have put it there). The outgoing name is the prefix plus `field`,
 //! `struct_field`, or the name after `:`.
 
-use ferry_api::{SchemaRef, SchemaType, Struct, Value};
+use ferry_api::{Field, SchemaRef, SchemaType, Struct, Value};
 
 use super::envelope::{OPERATION, SOURCE, TIMESTAMP, TIMESTAMP_NS, TIMESTAMP_US, TRANSACTION};
 use super::struct_ops::optional_copy;
@@ -76,6 +76,15 @@ impl FieldReference {
     /// optional, without default), or `None` when the event has no such
     /// field: then nothing is added.
     pub(crate) fn schema(&self, envelope: &SchemaRef) -> Option<SchemaRef> {
+        self.find(envelope).map(|f| optional_copy(&f.schema))
+    }
+
+    /// Whether the event has the field.
+    pub(crate) fn exists(&self, envelope: &SchemaRef) -> bool {
+        self.find(envelope).is_some()
+    }
+
+    fn find<'a>(&self, envelope: &'a SchemaRef) -> Option<&'a Field> {
         let in_parent = match &self.parent {
             None => envelope.field(&self.field),
             Some(p) => envelope
@@ -83,9 +92,7 @@ impl FieldReference {
                 .filter(|f| f.schema.schema_type == SchemaType::Struct)
                 .and_then(|f| f.schema.field(&self.field)),
         };
-        in_parent
-            .or_else(|| envelope.field(&self.field))
-            .map(|f| optional_copy(&f.schema))
+        in_parent.or_else(|| envelope.field(&self.field))
     }
 
     /// The field's value in the event (without defaults); null when its
