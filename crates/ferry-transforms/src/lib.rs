@@ -13,14 +13,19 @@
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
+//! | `io.debezium.transforms.ExtractNewRecordState` | replaces a Debezium change event with its row state |
+//! | `io.debezium.transforms.ByLogicalTableRouter` | routes several tables' change events to one topic, keys kept unique |
 
 mod config;
+pub mod debezium;
 pub mod error;
 pub mod predicates;
 pub mod regex_router;
 #[cfg(test)]
 mod test_support;
 
+pub use debezium::ByLogicalTableRouter;
+pub use debezium::ExtractNewRecordState;
 pub use error::TransformError;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
@@ -31,12 +36,26 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Every built-in transform.
 pub fn transforms() -> Vec<TransformPlugin> {
-    vec![TransformPlugin {
-        class: "org.apache.kafka.connect.transforms.RegexRouter",
-        aliases: &[],
-        version: VERSION,
-        factory: || Box::<RegexRouter>::default(),
-    }]
+    vec![
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.RegexRouter",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<RegexRouter>::default(),
+        },
+        TransformPlugin {
+            class: "io.debezium.transforms.ExtractNewRecordState",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<ExtractNewRecordState>::default(),
+        },
+        TransformPlugin {
+            class: "io.debezium.transforms.ByLogicalTableRouter",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<ByLogicalTableRouter>::default(),
+        },
+    ]
 }
 
 /// Every built-in predicate.
