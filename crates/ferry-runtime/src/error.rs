@@ -84,4 +84,17 @@ impl RuntimeError {
             source,
         }
     }
+
+    /// For a failure caused by one record (a data error: it could not be
+    /// converted, transformed or written), the full message, which names
+    /// the record; `None` for any other failure.
+    pub fn bad_record(&self) -> Option<String> {
+        match self {
+            RuntimeError::Connect {
+                source: ConnectError::Data { .. },
+                ..
+            } => Some(self.to_string()),
+            _ => None,
+        }
+    }
 }

@@ -69,6 +69,28 @@ impl RestartBackoff {
     }
 }
 
+/// Remembers the bad record that failed the last run, so that a record
+/// that fails the task again after a restart stops the restarts (with
+/// `errors.tolerance=none` it can never pass, and restarting forever would
+/// hide why the task makes no progress).
+#[derive(Debug, Default)]
+pub(crate) struct PoisonRecordGuard {
+    last: Option<String>,
+}
+
+impl PoisonRecordGuard {
+    /// Whether `error` is the same record's failure as the previous run's.
+    pub(crate) fn failed_again(&mut self, error: &RuntimeError) -> bool {
+        let current = error.bad_record();
+        let again = current.is_some() && current == self.last;
+        self.last = current;
+        again
+    }
+}
+
+/// Appended to the trace of a task stopped by [`PoisonRecordGuard`].
+pub(crate) const SAME_RECORD_AGAIN: &str = "the task failed on the same record again after a restart, so it is not restarted (errors.tolerance=none: a bad record is never skipped); fix the record or the configuration, then restart the task";
+
 /// The trace reported for a run that ended without being asked to stop.
 fn failure_trace(result: Result<(), RuntimeError>) -> String {
     match result {
@@ -88,6 +110,7 @@ pub async fn supervise(
     let status = &services.status;
     let metrics = &services.metrics;
     let mut backoff = RestartBackoff::new(policy);
+    let mut poison = PoisonRecordGuard::default();
     loop {
         status.set_task_state(&id.connector, id.task, State::Running, None);
         metrics.set_task_state(&id.connector, id.task, "running");
@@ -103,10 +126,22 @@ pub async fn supervise(
             tracing::info!(task = %id, "task stopped");
             return;
         }
-        let trace = failure_trace(result);
+        let again = result
+            .as_ref()
+            .err()
+            .is_some_and(|e| poison.failed_again(e));
+        let mut trace = failure_trace(result);
+        if again {
+            trace = format!("{trace}; {SAME_RECORD_AGAIN}");
+        }
         tracing::error!(task = %id, error = %trace, "task failed");
         status.set_task_state(&id.connector, id.task, State::Failed, Some(trace.clone()));
         metrics.set_task_state(&id.connector, id.task, "failed");
+        if again {
+            tracing::error!(task = %id, "task stays FAILED: the same record failed it twice");
+            let _ = shutdown.changed().await;
+            return;
+        }
         let Some(Restart { attempt, delay }) = backoff.after_failure(started.elapsed()) else {
             tracing::error!(task = %id, "task stays FAILED (ferry.task.restart.on.failure=false)");
             let _ = shutdown.changed().await;
@@ -330,6 +365,50 @@ mod tests {
         handle.await.unwrap();
         assert_eq!(task_state(&services), (State::Unassigned, None));
         assert_eq!(runs.load(Ordering::SeqCst), 3);
+    }
+
+    fn bad_record(offset: u32) -> RuntimeError {
+        RuntimeError::connect(
+            "task c-0 failed in reading records",
+            ConnectError::data(format!(
+                "cannot convert the value of the record at t-0@{offset}"
+            )),
+        )
+    }
+
+    #[test]
+    fn only_the_same_bad_record_twice_in_a_row_counts_as_poison() {
+        let mut guard = PoisonRecordGuard::default();
+        assert!(!guard.failed_again(&bad_record(5)), "first failure");
+        assert!(guard.failed_again(&bad_record(5)), "same record again");
+        assert!(!guard.failed_again(&bad_record(6)), "another record");
+        assert!(!guard.failed_again(&boom()), "not a record's failure");
+        assert!(
+            !guard.failed_again(&boom()),
+            "repeated non-record failures restart"
+        );
+        assert!(!guard.failed_again(&bad_record(6)));
+    }
+
+    #[tokio::test]
+    async fn a_record_that_fails_the_task_again_after_a_restart_leaves_it_failed() {
+        let runs = Arc::new(AtomicU32::new(0));
+        let f = factory(&runs, |_, _| async { Err(bad_record(7)) });
+        let (services, stop, handle) = start(policy(true, 1, 1), f);
+        eventually("the task is FAILED for good", || {
+            task_state(&services)
+                .1
+                .is_some_and(|t| t.contains(SAME_RECORD_AGAIN))
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (state, trace) = task_state(&services);
+        assert_eq!(state, State::Failed);
+        assert!(trace.unwrap().contains("t-0@7"));
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "one restart, then no more");
+        assert_eq!(services.metrics.task("c", 0).task_restarts.get(), 1);
+        stop.send(true).unwrap();
+        handle.await.unwrap();
     }
 
     #[tokio::test]
