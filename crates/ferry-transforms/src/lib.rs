@@ -10,20 +10,24 @@
 //! | class | what it does |
 //! |---|---|
 //! | `org.apache.kafka.connect.transforms.RegexRouter` | renames topics matching a regex |
+//! | `org.apache.kafka.connect.transforms.TimestampRouter` | renames topics to `${topic}-${timestamp}` (UTC `SimpleDateFormat`) |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
 
 mod config;
 pub mod error;
+pub mod java_date_format;
 pub mod predicates;
 pub mod regex_router;
 #[cfg(test)]
 mod test_support;
+pub mod timestamp_router;
 
 pub use error::TransformError;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
+pub use timestamp_router::TimestampRouter;
 
 use ferry_api::{PredicatePlugin, TransformPlugin};
 
@@ -31,12 +35,20 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Every built-in transform.
 pub fn transforms() -> Vec<TransformPlugin> {
-    vec![TransformPlugin {
-        class: "org.apache.kafka.connect.transforms.RegexRouter",
-        aliases: &[],
-        version: VERSION,
-        factory: || Box::<RegexRouter>::default(),
-    }]
+    vec![
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.RegexRouter",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<RegexRouter>::default(),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.TimestampRouter",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<TimestampRouter>::default(),
+        },
+    ]
 }
 
 /// Every built-in predicate.
