@@ -10,6 +10,7 @@
 //! | class | what it does |
 //! |---|---|
 //! | `org.apache.kafka.connect.transforms.RegexRouter` | renames topics matching a regex |
+//! | `org.apache.kafka.connect.transforms.SetSchemaMetadata$Key` / `$Value` | sets the key's / value's schema name and version |
 //! | `org.apache.kafka.connect.transforms.TimestampRouter` | renames topics to `${topic}-${timestamp}` (UTC `SimpleDateFormat`) |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
@@ -18,8 +19,12 @@
 mod config;
 pub mod error;
 pub mod java_date_format;
+mod kafka_util;
 pub mod predicates;
 pub mod regex_router;
+pub mod set_schema_metadata;
+#[cfg(test)]
+mod side_fixtures;
 #[cfg(test)]
 mod test_support;
 pub mod timestamp_router;
@@ -27,9 +32,10 @@ pub mod timestamp_router;
 pub use error::TransformError;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
+pub use set_schema_metadata::SetSchemaMetadata;
 pub use timestamp_router::TimestampRouter;
 
-use ferry_api::{PredicatePlugin, TransformPlugin};
+use ferry_api::{KeyOrValue, PredicatePlugin, TransformPlugin};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -47,6 +53,18 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::<TimestampRouter>::default(),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.SetSchemaMetadata$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(SetSchemaMetadata::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.SetSchemaMetadata$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(SetSchemaMetadata::new(KeyOrValue::Value)),
         },
     ]
 }
