@@ -10,6 +10,7 @@
 //! | class | what it does |
 //! |---|---|
 //! | `org.apache.kafka.connect.transforms.RegexRouter` | renames topics matching a regex |
+//! | `org.apache.kafka.connect.transforms.Flatten$Key` / `$Value` | flattens nested structs / maps into `a.b` fields |
 //! | `org.apache.kafka.connect.transforms.SetSchemaMetadata$Key` / `$Value` | sets the key's / value's schema name and version |
 //! | `org.apache.kafka.connect.transforms.TimestampRouter` | renames topics to `${topic}-${timestamp}` (UTC `SimpleDateFormat`) |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
@@ -18,6 +19,7 @@
 
 mod config;
 pub mod error;
+pub mod flatten;
 pub mod java_date_format;
 mod kafka_util;
 pub mod predicates;
@@ -30,6 +32,7 @@ mod test_support;
 pub mod timestamp_router;
 
 pub use error::TransformError;
+pub use flatten::Flatten;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
 pub use set_schema_metadata::SetSchemaMetadata;
@@ -65,6 +68,18 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::new(SetSchemaMetadata::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.Flatten$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(Flatten::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.Flatten$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(Flatten::new(KeyOrValue::Value)),
         },
     ]
 }
