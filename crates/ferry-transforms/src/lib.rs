@@ -10,6 +10,7 @@
 //! | class | what it does |
 //! |---|---|
 //! | `org.apache.kafka.connect.transforms.RegexRouter` | renames topics matching a regex |
+//! | `org.apache.kafka.connect.transforms.Cast$Key` / `$Value` | casts fields or the whole key / value to another primitive type |
 //! | `org.apache.kafka.connect.transforms.Flatten$Key` / `$Value` | flattens nested structs / maps into `a.b` fields |
 //! | `org.apache.kafka.connect.transforms.SetSchemaMetadata$Key` / `$Value` | sets the key's / value's schema name and version |
 //! | `org.apache.kafka.connect.transforms.TimestampRouter` | renames topics to `${topic}-${timestamp}` (UTC `SimpleDateFormat`) |
@@ -17,6 +18,7 @@
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
 
+pub mod cast;
 mod config;
 pub mod error;
 pub mod flatten;
@@ -31,6 +33,7 @@ mod side_fixtures;
 mod test_support;
 pub mod timestamp_router;
 
+pub use cast::Cast;
 pub use error::TransformError;
 pub use flatten::Flatten;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
@@ -80,6 +83,18 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::new(Flatten::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.Cast$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(Cast::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.Cast$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(Cast::new(KeyOrValue::Value)),
         },
     ]
 }
