@@ -3,7 +3,6 @@
 //! `SchemaUtil.copySchemaBasics`, `Struct.get` with defaults, Java's
 //! names for values and schemas in messages, and the per-transform cache
 //! of derived schemas (Kafka's `LRUCache<>(16)`).
-#![allow(dead_code)] // until every transform that shares these is in
 
 use ferry_api::data::logical;
 use ferry_api::{Field, Schema, SchemaBuilder, SchemaRef, Struct, Value};

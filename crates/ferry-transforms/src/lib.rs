@@ -13,6 +13,7 @@
 //! | `org.apache.kafka.connect.transforms.Cast$Key` / `$Value` | casts fields or the whole key / value to another primitive type |
 //! | `org.apache.kafka.connect.transforms.Flatten$Key` / `$Value` | flattens nested structs / maps into `a.b` fields |
 //! | `org.apache.kafka.connect.transforms.SetSchemaMetadata$Key` / `$Value` | sets the key's / value's schema name and version |
+//! | `org.apache.kafka.connect.transforms.TimestampConverter$Key` / `$Value` | converts timestamps between text, Unix time, Date, Time and Timestamp |
 //! | `org.apache.kafka.connect.transforms.TimestampRouter` | renames topics to `${topic}-${timestamp}` (UTC `SimpleDateFormat`) |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
@@ -31,6 +32,7 @@ pub mod set_schema_metadata;
 mod side_fixtures;
 #[cfg(test)]
 mod test_support;
+pub mod timestamp_converter;
 pub mod timestamp_router;
 
 pub use cast::Cast;
@@ -39,6 +41,7 @@ pub use flatten::Flatten;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
 pub use set_schema_metadata::SetSchemaMetadata;
+pub use timestamp_converter::TimestampConverter;
 pub use timestamp_router::TimestampRouter;
 
 use ferry_api::{KeyOrValue, PredicatePlugin, TransformPlugin};
@@ -95,6 +98,18 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::new(Cast::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.TimestampConverter$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(TimestampConverter::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(TimestampConverter::new(KeyOrValue::Value)),
         },
     ]
 }

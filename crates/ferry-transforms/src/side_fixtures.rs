@@ -1,6 +1,5 @@
 //! Fixtures for the `$Key` / `$Value` transforms' unit tests: records
 //! with one side set, schemaless maps, configuring a side's instance.
-#![allow(dead_code)] // until every transform that shares these is in
 
 use ferry_api::{
     ConnectRecord, KeyOrValue, PropertyMap, SchemaRef, SinkRecord, Transformation, Value,
