@@ -18,9 +18,12 @@
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
+//! | `io.debezium.transforms.ExtractNewRecordState` | replaces a Debezium change event with its row state |
+//! | `io.debezium.transforms.ByLogicalTableRouter` | routes several tables' change events to one topic, keys kept unique |
 
 pub mod cast;
 mod config;
+pub mod debezium;
 pub mod error;
 pub mod flatten;
 pub mod java_date_format;
@@ -36,6 +39,8 @@ pub mod timestamp_converter;
 pub mod timestamp_router;
 
 pub use cast::Cast;
+pub use debezium::ByLogicalTableRouter;
+pub use debezium::ExtractNewRecordState;
 pub use error::TransformError;
 pub use flatten::Flatten;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
@@ -110,6 +115,18 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::new(TimestampConverter::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "io.debezium.transforms.ExtractNewRecordState",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<ExtractNewRecordState>::default(),
+        },
+        TransformPlugin {
+            class: "io.debezium.transforms.ByLogicalTableRouter",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<ByLogicalTableRouter>::default(),
         },
     ]
 }
