@@ -8,9 +8,11 @@
 //! string (base64), and Date/Time/Timestamp print as ISO-8601 in UTC.
 //! Null values (tombstones) pass unchanged.
 //!
-//! Where Kafka would give a whole-value cast of a Decimal, Date, Time or
-//! Timestamp schema that logical name on a primitive schema (which its
-//! converters then reject), Ferry leaves the name off; and where Kafka
+//! A whole-value cast keeps the schema's name, version, doc and
+//! parameters, as Kafka's (so a Timestamp cast to int64 is still a
+//! Timestamp). Where that would put a Decimal, Date, Time or Timestamp
+//! name on another physical type (which Kafka's converters then reject),
+//! Ferry leaves the name off; and where Kafka
 //! fails on a struct schema with a default value, Ferry casts the
 //! default's fields.
 
@@ -124,7 +126,7 @@ impl Cast {
 
     fn updated_schema(&self, schema: &Schema) -> Result<SchemaRef, TransformError> {
         let mut builder = match self.spec.whole {
-            Some(target) if is_temporal_or_decimal(schema) => {
+            Some(target) if is_logical_of_another_type(schema, target) => {
                 let b = SchemaBuilder::new(target);
                 match &schema.doc {
                     Some(doc) => b.doc(doc.clone()),
@@ -179,15 +181,18 @@ impl Cast {
     }
 }
 
-fn is_temporal_or_decimal(schema: &Schema) -> bool {
-    [
-        logical::DECIMAL,
-        logical::DATE,
-        logical::TIME,
-        logical::TIMESTAMP,
-    ]
-    .iter()
-    .any(|name| schema.is_logical(name))
+/// Whether the schema is a Decimal, Date, Time or Timestamp whose
+/// physical type is not `target`: its logical name cannot stay.
+fn is_logical_of_another_type(schema: &Schema, target: SchemaType) -> bool {
+    target != schema.schema_type
+        && [
+            logical::DECIMAL,
+            logical::DATE,
+            logical::TIME,
+            logical::TIMESTAMP,
+        ]
+        .iter()
+        .any(|name| schema.is_logical(name))
 }
 
 fn type_list(types: &[SchemaType]) -> String {
@@ -699,6 +704,17 @@ mod tests {
         );
         assert_eq!(schema.unwrap().schema_type, SchemaType::String);
         assert_eq!(value, Value::from("1970-01-02T00:00:00.001Z"));
+
+        let (schema, value) = whole("int64", Some(logical::timestamp().build()), Value::Int64(5));
+        assert_eq!(
+            schema,
+            Some(logical::timestamp().build()),
+            "still a Timestamp, as Kafka's"
+        );
+        assert_eq!(value, Value::Int64(5));
+        let (schema, value) = whole("int32", Some(logical::timestamp().build()), Value::Int64(5));
+        assert_eq!(schema, Some(Schema::int32()));
+        assert_eq!(value, Value::Int32(5));
 
         let (schema, value) = whole(
             "int32",
