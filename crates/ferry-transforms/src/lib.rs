@@ -10,27 +10,46 @@
 //! | class | what it does |
 //! |---|---|
 //! | `org.apache.kafka.connect.transforms.RegexRouter` | renames topics matching a regex |
+//! | `org.apache.kafka.connect.transforms.Cast$Key` / `$Value` | casts fields or the whole key / value to another primitive type |
+//! | `org.apache.kafka.connect.transforms.Flatten$Key` / `$Value` | flattens nested structs / maps into `a.b` fields |
+//! | `org.apache.kafka.connect.transforms.SetSchemaMetadata$Key` / `$Value` | sets the key's / value's schema name and version |
+//! | `org.apache.kafka.connect.transforms.TimestampConverter$Key` / `$Value` | converts timestamps between text, Unix time, Date, Time and Timestamp |
+//! | `org.apache.kafka.connect.transforms.TimestampRouter` | renames topics to `${topic}-${timestamp}` (UTC `SimpleDateFormat`) |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
 //! | `io.debezium.transforms.ExtractNewRecordState` | replaces a Debezium change event with its row state |
 //! | `io.debezium.transforms.ByLogicalTableRouter` | routes several tables' change events to one topic, keys kept unique |
 
+pub mod cast;
 mod config;
 pub mod debezium;
 pub mod error;
+pub mod flatten;
+pub mod java_date_format;
+mod kafka_util;
 pub mod predicates;
 pub mod regex_router;
+pub mod set_schema_metadata;
+#[cfg(test)]
+mod side_fixtures;
 #[cfg(test)]
 mod test_support;
+pub mod timestamp_converter;
+pub mod timestamp_router;
 
+pub use cast::Cast;
 pub use debezium::ByLogicalTableRouter;
 pub use debezium::ExtractNewRecordState;
 pub use error::TransformError;
+pub use flatten::Flatten;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
+pub use set_schema_metadata::SetSchemaMetadata;
+pub use timestamp_converter::TimestampConverter;
+pub use timestamp_router::TimestampRouter;
 
-use ferry_api::{PredicatePlugin, TransformPlugin};
+use ferry_api::{KeyOrValue, PredicatePlugin, TransformPlugin};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -42,6 +61,60 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::<RegexRouter>::default(),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.TimestampRouter",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<TimestampRouter>::default(),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.SetSchemaMetadata$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(SetSchemaMetadata::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.SetSchemaMetadata$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(SetSchemaMetadata::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.Flatten$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(Flatten::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.Flatten$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(Flatten::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.Cast$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(Cast::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.Cast$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(Cast::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.TimestampConverter$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(TimestampConverter::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(TimestampConverter::new(KeyOrValue::Value)),
         },
         TransformPlugin {
             class: "io.debezium.transforms.ExtractNewRecordState",
