@@ -10,33 +10,54 @@
 //! | class | what it does |
 //! |---|---|
 //! | `org.apache.kafka.connect.transforms.RegexRouter` | renames topics matching a regex |
+//! | `org.apache.kafka.connect.transforms.ExtractField$Key` / `$Value` | replaces the key / value with one of its fields (`field`; nested with `field.syntax.version=V2`) |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
 
 mod config;
 pub mod error;
+pub mod extract_field;
+mod field_path;
 pub mod predicates;
 pub mod regex_router;
+mod requirements;
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod test_values;
 
 pub use error::TransformError;
+pub use extract_field::ExtractField;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
 
-use ferry_api::{PredicatePlugin, TransformPlugin};
+use ferry_api::{KeyOrValue, PredicatePlugin, TransformPlugin};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Every built-in transform.
 pub fn transforms() -> Vec<TransformPlugin> {
-    vec![TransformPlugin {
-        class: "org.apache.kafka.connect.transforms.RegexRouter",
-        aliases: &[],
-        version: VERSION,
-        factory: || Box::<RegexRouter>::default(),
-    }]
+    vec![
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.RegexRouter",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<RegexRouter>::default(),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.ExtractField$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(ExtractField::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.ExtractField$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(ExtractField::new(KeyOrValue::Value)),
+        },
+    ]
 }
 
 /// Every built-in predicate.
