@@ -11,6 +11,7 @@
 //! |---|---|
 //! | `org.apache.kafka.connect.transforms.RegexRouter` | renames topics matching a regex |
 //! | `org.apache.kafka.connect.transforms.ExtractField$Key` / `$Value` | replaces the key / value with one of its fields (`field`; nested with `field.syntax.version=V2`) |
+//! | `org.apache.kafka.connect.transforms.HoistField$Key` / `$Value` | wraps the key / value in a struct or map with one field `field` |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
@@ -19,9 +20,12 @@ mod config;
 pub mod error;
 pub mod extract_field;
 mod field_path;
+pub mod hoist_field;
 pub mod predicates;
 pub mod regex_router;
 mod requirements;
+mod schema_cache;
+mod schema_util;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]
@@ -29,6 +33,7 @@ mod test_values;
 
 pub use error::TransformError;
 pub use extract_field::ExtractField;
+pub use hoist_field::HoistField;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
 
@@ -56,6 +61,18 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::new(ExtractField::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.HoistField$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(HoistField::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.HoistField$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(HoistField::new(KeyOrValue::Value)),
         },
     ]
 }
