@@ -12,6 +12,7 @@
 //! | `org.apache.kafka.connect.transforms.RegexRouter` | renames topics matching a regex |
 //! | `org.apache.kafka.connect.transforms.ExtractField$Key` / `$Value` | replaces the key / value with one of its fields (`field`; nested with `field.syntax.version=V2`) |
 //! | `org.apache.kafka.connect.transforms.HoistField$Key` / `$Value` | wraps the key / value in a struct or map with one field `field` |
+//! | `org.apache.kafka.connect.transforms.InsertField$Key` / `$Value` | adds the topic, partition, offset (sinks), timestamp or a static value as fields |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
@@ -21,6 +22,7 @@ pub mod error;
 pub mod extract_field;
 mod field_path;
 pub mod hoist_field;
+pub mod insert_field;
 pub mod predicates;
 pub mod regex_router;
 mod requirements;
@@ -34,6 +36,7 @@ mod test_values;
 pub use error::TransformError;
 pub use extract_field::ExtractField;
 pub use hoist_field::HoistField;
+pub use insert_field::InsertField;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
 
@@ -73,6 +76,18 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::new(HoistField::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.InsertField$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(InsertField::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.InsertField$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(InsertField::new(KeyOrValue::Value)),
         },
     ]
 }
