@@ -13,7 +13,7 @@ use ferry_api::{
 
 use crate::requirements::{require_map, require_struct};
 use crate::schema_cache::SchemaCache;
-use crate::schema_util::{copy_schema_basics, map_put};
+use crate::schema_util::{copy_schema_basics, map_put, struct_with_fields};
 use crate::TransformError;
 
 /// Key: field for the topic.
@@ -128,8 +128,6 @@ impl InsertField {
     /// configured ones; a name used twice is refused as Kafka's
     /// `SchemaBuilder` refuses it.
     fn updated_schema(&self, schema: &Schema) -> Result<SchemaRef, TransformError> {
-        let mut builder = copy_schema_basics(schema);
-        let mut names: Vec<&str> = Vec::new();
         let existing = schema
             .fields
             .iter()
@@ -138,16 +136,7 @@ impl InsertField {
             .specs()
             .into_iter()
             .filter_map(|(spec, schema)| spec.map(|s| (s.name.as_str(), schema(s.optional))));
-        for (name, field_schema) in existing.chain(inserted) {
-            if names.contains(&name) {
-                return Err(TransformError::Data(format!(
-                    "Cannot create field because of field name duplication {name}"
-                )));
-            }
-            names.push(name);
-            builder = builder.field(name, field_schema);
-        }
-        Ok(builder.build())
+        struct_with_fields(copy_schema_basics(schema), existing.chain(inserted))
     }
 }
 

@@ -13,6 +13,7 @@
 //! | `org.apache.kafka.connect.transforms.ExtractField$Key` / `$Value` | replaces the key / value with one of its fields (`field`; nested with `field.syntax.version=V2`) |
 //! | `org.apache.kafka.connect.transforms.HoistField$Key` / `$Value` | wraps the key / value in a struct or map with one field `field` |
 //! | `org.apache.kafka.connect.transforms.InsertField$Key` / `$Value` | adds the topic, partition, offset (sinks), timestamp or a static value as fields |
+//! | `org.apache.kafka.connect.transforms.ReplaceField$Key` / `$Value` | keeps (`include`), drops (`exclude`) and renames (`renames`) fields |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
@@ -25,6 +26,7 @@ pub mod hoist_field;
 pub mod insert_field;
 pub mod predicates;
 pub mod regex_router;
+pub mod replace_field;
 mod requirements;
 mod schema_cache;
 mod schema_util;
@@ -39,6 +41,7 @@ pub use hoist_field::HoistField;
 pub use insert_field::InsertField;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
+pub use replace_field::ReplaceField;
 
 use ferry_api::{KeyOrValue, PredicatePlugin, TransformPlugin};
 
@@ -88,6 +91,18 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::new(InsertField::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.ReplaceField$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(ReplaceField::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.ReplaceField$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(ReplaceField::new(KeyOrValue::Value)),
         },
     ]
 }

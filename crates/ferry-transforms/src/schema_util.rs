@@ -1,7 +1,7 @@
 //! Schema and value helpers Kafka's transforms share (Kafka's
 //! `transforms.util.SchemaUtil`, and `Struct.get` with defaults).
 
-use ferry_api::{Schema, SchemaBuilder, Value};
+use ferry_api::{Schema, SchemaBuilder, SchemaRef, Value};
 
 use crate::TransformError;
 
@@ -23,6 +23,26 @@ pub(crate) fn copy_schema_basics(source: &Schema) -> SchemaBuilder {
         builder = builder.parameter(k.clone(), v.clone());
     }
     builder
+}
+
+/// Finishes a STRUCT schema from `builder` (see [`copy_schema_basics`])
+/// and these fields, refusing a name used twice as Kafka's
+/// `SchemaBuilder.field` does.
+pub(crate) fn struct_with_fields<'a>(
+    mut builder: SchemaBuilder,
+    fields: impl IntoIterator<Item = (&'a str, SchemaRef)>,
+) -> Result<SchemaRef, TransformError> {
+    let mut names: Vec<&str> = Vec::new();
+    for (name, schema) in fields {
+        if names.contains(&name) {
+            return Err(TransformError::Data(format!(
+                "Cannot create field because of field name duplication {name}"
+            )));
+        }
+        names.push(name);
+        builder = builder.field(name, schema);
+    }
+    Ok(builder.build())
 }
 
 /// Refuses a null for a required field, as Kafka's `Struct.put` does
@@ -71,6 +91,19 @@ mod tests {
         assert_eq!(copy.parameter("p"), Some("v"));
         assert!(!copy.optional);
         assert!(copy.fields.is_empty());
+    }
+
+    #[test]
+    fn a_field_name_used_twice_is_refused() {
+        let err = struct_with_fields(
+            SchemaBuilder::struct_(),
+            [("a", Schema::int32()), ("a", Schema::string())],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Cannot create field because of field name duplication a"
+        );
     }
 
     #[test]
