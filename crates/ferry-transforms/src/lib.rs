@@ -14,6 +14,7 @@
 //! | `org.apache.kafka.connect.transforms.HoistField$Key` / `$Value` | wraps the key / value in a struct or map with one field `field` |
 //! | `org.apache.kafka.connect.transforms.InsertField$Key` / `$Value` | adds the topic, partition, offset (sinks), timestamp or a static value as fields |
 //! | `org.apache.kafka.connect.transforms.ReplaceField$Key` / `$Value` | keeps (`include`), drops (`exclude`) and renames (`renames`) fields |
+//! | `org.apache.kafka.connect.transforms.ValueToKey` | replaces the key with some of the value's fields (`fields`) |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
@@ -34,6 +35,7 @@ mod schema_util;
 mod test_support;
 #[cfg(test)]
 mod test_values;
+pub mod value_to_key;
 
 pub use error::TransformError;
 pub use extract_field::ExtractField;
@@ -42,6 +44,7 @@ pub use insert_field::InsertField;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
 pub use replace_field::ReplaceField;
+pub use value_to_key::ValueToKey;
 
 use ferry_api::{KeyOrValue, PredicatePlugin, TransformPlugin};
 
@@ -103,6 +106,12 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::new(ReplaceField::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.ValueToKey",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<ValueToKey>::default(),
         },
     ]
 }

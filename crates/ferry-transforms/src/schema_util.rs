@@ -1,7 +1,7 @@
 //! Schema and value helpers Kafka's transforms share (Kafka's
 //! `transforms.util.SchemaUtil`, and `Struct.get` with defaults).
 
-use ferry_api::{Schema, SchemaBuilder, SchemaRef, Value};
+use ferry_api::{Field, Schema, SchemaBuilder, SchemaRef, Struct, Value};
 
 use crate::TransformError;
 
@@ -23,6 +23,21 @@ pub(crate) fn copy_schema_basics(source: &Schema) -> SchemaBuilder {
         builder = builder.parameter(k.clone(), v.clone());
     }
     builder
+}
+
+/// A struct field's value; with `with_default`, a null value reads as the
+/// field schema's default (Kafka's `Struct.get` against
+/// `Struct.getWithoutDefault`).
+pub(crate) fn field_value<'a>(
+    value: &'a Struct,
+    field: &'a Field,
+    with_default: bool,
+) -> &'a Value {
+    let v = &value.values()[field.index];
+    match (&field.schema.default, with_default) {
+        (Some(default), true) if v.is_null() => default,
+        _ => v,
+    }
 }
 
 /// Finishes a STRUCT schema from `builder` (see [`copy_schema_basics`])
@@ -61,6 +76,14 @@ pub(crate) fn check_null_field(
     Ok(())
 }
 
+/// The value of a schemaless map's string key (Java's `Map.get`).
+pub(crate) fn map_get<'a>(entries: &'a [(Value, Value)], key: &str) -> Option<&'a Value> {
+    entries
+        .iter()
+        .find(|(k, _)| k.as_str() == Some(key))
+        .map(|(_, v)| v)
+}
+
 /// Sets a schemaless map's string key, replacing its value in place or
 /// appending it (Java's `Map.put`).
 pub(crate) fn map_put(entries: &mut Vec<(Value, Value)>, key: &str, value: Value) {
@@ -94,6 +117,23 @@ mod tests {
     }
 
     #[test]
+    fn null_fields_read_as_their_default_when_asked() {
+        let schema = SchemaBuilder::struct_()
+            .field(
+                "f",
+                SchemaBuilder::new(ferry_api::SchemaType::Int32)
+                    .optional()
+                    .default_value(Value::Int32(42))
+                    .build(),
+            )
+            .build();
+        let s = Struct::new(schema.clone());
+        let field = &schema.fields[0];
+        assert_eq!(field_value(&s, field, true), &Value::Int32(42));
+        assert_eq!(field_value(&s, field, false), &Value::Null);
+    }
+
+    #[test]
     fn a_field_name_used_twice_is_refused() {
         let err = struct_with_fields(
             SchemaBuilder::struct_(),
@@ -123,7 +163,8 @@ mod tests {
         map_put(&mut m, "a", Value::Int32(2));
         map_put(&mut m, "b", Value::Int32(3));
         assert_eq!(m[0], ("a".into(), Value::Int32(2)));
-        assert_eq!(m[1], ("b".into(), Value::Int32(3)));
+        assert_eq!(map_get(&m, "b"), Some(&Value::Int32(3)));
+        assert_eq!(map_get(&m, "c"), None);
         assert_eq!(m.len(), 2);
     }
 }
