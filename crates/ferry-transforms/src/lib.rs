@@ -15,6 +15,7 @@
 //! | `org.apache.kafka.connect.transforms.InsertField$Key` / `$Value` | adds the topic, partition, offset (sinks), timestamp or a static value as fields |
 //! | `org.apache.kafka.connect.transforms.ReplaceField$Key` / `$Value` | keeps (`include`), drops (`exclude`) and renames (`renames`) fields |
 //! | `org.apache.kafka.connect.transforms.ValueToKey` | replaces the key with some of the value's fields (`fields`) |
+//! | `org.apache.kafka.connect.transforms.MaskField$Key` / `$Value` | replaces fields (`fields`) with their type's empty value or `replacement` |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
@@ -25,6 +26,7 @@ pub mod extract_field;
 mod field_path;
 pub mod hoist_field;
 pub mod insert_field;
+pub mod mask_field;
 pub mod predicates;
 pub mod regex_router;
 pub mod replace_field;
@@ -41,6 +43,7 @@ pub use error::TransformError;
 pub use extract_field::ExtractField;
 pub use hoist_field::HoistField;
 pub use insert_field::InsertField;
+pub use mask_field::MaskField;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
 pub use replace_field::ReplaceField;
@@ -112,6 +115,18 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::<ValueToKey>::default(),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.MaskField$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(MaskField::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.MaskField$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(MaskField::new(KeyOrValue::Value)),
         },
     ]
 }
