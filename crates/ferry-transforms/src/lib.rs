@@ -16,16 +16,22 @@
 //! | `org.apache.kafka.connect.transforms.ReplaceField$Key` / `$Value` | keeps (`include`), drops (`exclude`) and renames (`renames`) fields |
 //! | `org.apache.kafka.connect.transforms.ValueToKey` | replaces the key with some of the value's fields (`fields`) |
 //! | `org.apache.kafka.connect.transforms.MaskField$Key` / `$Value` | replaces fields (`fields`) with their type's empty value or `replacement` |
+//! | `org.apache.kafka.connect.transforms.Filter` | drops every record (with a predicate: the ones it matches) |
+//! | `org.apache.kafka.connect.transforms.DropHeaders` | removes the headers named in `headers` |
+//! | `org.apache.kafka.connect.transforms.InsertHeader` | adds header `header` with `value.literal` parsed as `Values.parseString` |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
 
 mod config;
+pub mod drop_headers;
 pub mod error;
 pub mod extract_field;
 mod field_path;
+pub mod filter;
 pub mod hoist_field;
 pub mod insert_field;
+pub mod insert_header;
 pub mod mask_field;
 pub mod predicates;
 pub mod regex_router;
@@ -39,10 +45,13 @@ mod test_support;
 mod test_values;
 pub mod value_to_key;
 
+pub use drop_headers::DropHeaders;
 pub use error::TransformError;
 pub use extract_field::ExtractField;
+pub use filter::Filter;
 pub use hoist_field::HoistField;
 pub use insert_field::InsertField;
+pub use insert_header::InsertHeader;
 pub use mask_field::MaskField;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
@@ -127,6 +136,24 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::new(MaskField::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.Filter",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<Filter>::default(),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.DropHeaders",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<DropHeaders>::default(),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.InsertHeader",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<InsertHeader>::default(),
         },
     ]
 }
