@@ -19,6 +19,7 @@
 //! | `org.apache.kafka.connect.transforms.Filter` | drops every record (with a predicate: the ones it matches) |
 //! | `org.apache.kafka.connect.transforms.DropHeaders` | removes the headers named in `headers` |
 //! | `org.apache.kafka.connect.transforms.InsertHeader` | adds header `header` with `value.literal` parsed as `Values.parseString` |
+//! | `org.apache.kafka.connect.transforms.HeaderFrom$Key` / `$Value` | copies or moves (`operation`) fields (`fields`) into headers (`headers`) |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
@@ -29,6 +30,7 @@ pub mod error;
 pub mod extract_field;
 mod field_path;
 pub mod filter;
+pub mod header_from;
 pub mod hoist_field;
 pub mod insert_field;
 pub mod insert_header;
@@ -49,6 +51,7 @@ pub use drop_headers::DropHeaders;
 pub use error::TransformError;
 pub use extract_field::ExtractField;
 pub use filter::Filter;
+pub use header_from::HeaderFrom;
 pub use hoist_field::HoistField;
 pub use insert_field::InsertField;
 pub use insert_header::InsertHeader;
@@ -154,6 +157,18 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::<InsertHeader>::default(),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.HeaderFrom$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(HeaderFrom::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(HeaderFrom::new(KeyOrValue::Value)),
         },
     ]
 }
