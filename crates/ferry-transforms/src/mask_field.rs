@@ -242,32 +242,59 @@ impl Transformation for MaskField {
     }
 
     fn apply(&mut self, record: &mut dyn ConnectRecord) -> ConnectResult<Outcome> {
+        // Mask from the borrowed side first (masking can fail), then move
+        // the rest of the side over.
         let (schema, value) = record.part(self.side);
-        let updated = match schema {
+        let schemaless = schema.is_none();
+        let mut masked = Vec::with_capacity(self.fields.len());
+        match schema {
             None => {
                 let entries = require_map(value, PURPOSE)?;
-                let mut updated = entries.to_vec();
                 for name in &self.fields {
                     let v = map_get(entries, name).unwrap_or(&Value::Null);
-                    map_put(&mut updated, name, self.masked(None, v)?);
+                    masked.push((name.as_str(), self.masked(None, v)?));
                 }
-                Value::Map(updated)
             }
             Some(schema) => {
                 let s = require_struct(Some(schema), value, PURPOSE)?;
-                let mut values = Vec::with_capacity(s.values().len());
                 for field in &s.schema().fields {
-                    let v = field_value(s, field, self.replace_null_with_default);
-                    values.push(if self.fields.contains(&field.name) {
-                        self.masked(Some(&field.schema), v)?
-                    } else {
-                        v.clone()
-                    });
+                    if self.fields.contains(&field.name) {
+                        let v = field_value(s, field, self.replace_null_with_default);
+                        masked.push((field.name.as_str(), self.masked(Some(&field.schema), v)?));
+                    }
                 }
-                Value::Struct(Struct::from_values(s.schema().clone(), values)?)
             }
-        };
-        *record.part_mut(self.side).1 = updated;
+        }
+        let masked: Vec<(String, Value)> = masked
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v))
+            .collect();
+        let side = record.part_mut(self.side).1;
+        match (std::mem::take(side), schemaless) {
+            (Value::Map(mut entries), true) => {
+                for (name, v) in masked {
+                    map_put(&mut entries, &name, v);
+                }
+                *side = Value::Map(entries);
+            }
+            (Value::Struct(s), false) => {
+                let struct_schema = s.schema().clone();
+                let mut values = s.into_values();
+                for (field, v) in struct_schema.fields.iter().zip(values.iter_mut()) {
+                    match (&field.schema.default, v.is_null()) {
+                        (Some(d), true) if self.replace_null_with_default => *v = d.clone(),
+                        _ => {}
+                    }
+                }
+                for (name, m) in masked {
+                    if let Some(f) = struct_schema.field(&name) {
+                        values[f.index] = m;
+                    }
+                }
+                *side = Value::Struct(Struct::from_values(struct_schema, values)?);
+            }
+            (other, _) => *side = other,
+        }
         Ok(Outcome::Keep)
     }
 }
