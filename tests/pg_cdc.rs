@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use ferry_tests::kafka::create_topic;
-use ferry_tests::pg::{confirmed_flush, connector_properties, exec, read_keyed, Fixture};
+use ferry_tests::pg::{
+    confirmed_flush, connector_properties, connector_properties_owned, exec, read_keyed, Fixture,
+};
 use ferry_tests::worker::{stored_offsets, worker_properties, Worker};
 use ferry_tests::{test_dir, wait_for};
 use serde_json::{json, Value};
@@ -86,7 +88,8 @@ fn snapshot_then_changes_in_debezium_shape() {
         snap["payload"]["source"],
         json!({"version": snap["payload"]["source"]["version"], "connector":"postgresql","name":f.prefix,
                "ts_ms":"*","snapshot":"last","db":"ferry","sequence":"*","ts_us":"*","ts_ns":"*",
-               "schema":s,"table":"customers","txId":"*","lsn":"*","xmin":null})
+               "schema":s,"table":"customers","txId":"*","lsn":"*","xmin":null,
+               "origin":null,"origin_lsn":null})
     );
     // The schema, field by field, as Debezium 3.x.
     let schema = &snap["schema"];
@@ -296,4 +299,187 @@ fn bad_input_gives_actionable_errors() {
         let _ = child.kill();
         let _ = child.wait();
     }
+}
+
+/// A transaction replayed through a replication origin (as a logical
+/// replication subscriber or BDR-style tool does) carries the origin's name
+/// and commit LSN in `source.origin` / `source.origin_lsn`, as Debezium 3.5+
+/// fills them from pgoutput's Origin message; other transactions have null.
+/// Also checks the `source` schema's fields as JsonConverter writes them.
+#[test]
+fn replication_origin_fills_source_origin() {
+    let f = Fixture::new("origin");
+    let s = &f.schema;
+    let origin = format!("o_{}", f.slot);
+    exec(&format!(
+        "CREATE SCHEMA {s};
+         CREATE TABLE {s}.t (id int PRIMARY KEY, v text);
+         INSERT INTO {s}.t VALUES (0, 'before the start');
+         SELECT pg_replication_origin_create('{origin}');"
+    ));
+    let topic = f.topic("t");
+    let dir = test_dir();
+    let port = Worker::port();
+    let worker = worker_properties(dir.path(), port, &[]);
+    let conn = connector_properties_owned(dir.path(), "pg-origin", &f.settings());
+    let mut w = Worker::start(dir.path(), &worker, &[conn], port);
+    wait_for("the snapshot event", Duration::from_secs(60), || {
+        read_keyed(&topic, 1, Duration::from_secs(2))
+            .into_iter()
+            .next()
+    });
+    // One session: origin set up for the session (commit LSN 0), then with
+    // an explicit origin commit LSN (0/12345 = 74565), then none again.
+    exec(&format!(
+        "SELECT pg_replication_origin_session_setup('{origin}');
+         BEGIN; INSERT INTO {s}.t VALUES (1, 'session origin'); COMMIT;
+         BEGIN; SELECT pg_replication_origin_xact_setup('0/12345', now());
+           INSERT INTO {s}.t VALUES (2, 'explicit origin lsn'); COMMIT;
+         SELECT pg_replication_origin_session_reset();
+         INSERT INTO {s}.t VALUES (3, 'no origin');"
+    ));
+    let all = wait_for("the streamed events", Duration::from_secs(60), || {
+        let r = read_keyed(&topic, 4, Duration::from_secs(3));
+        (r.len() >= 4).then_some(r)
+    });
+    let origins: Vec<(Value, Value, Value)> = all
+        .iter()
+        .map(|r| {
+            let v = parse(&r.value);
+            let src = &v["payload"]["source"];
+            (
+                v["payload"]["after"]["id"].clone(),
+                src["origin"].clone(),
+                src["origin_lsn"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            (json!(0), Value::Null, Value::Null),
+            (json!(1), json!(origin), json!(0)),
+            (json!(2), json!(origin), json!(74565)),
+            (json!(3), Value::Null, Value::Null),
+        ]
+    );
+    // The source schema as JsonConverter writes it, field for field.
+    let v = parse(&all[1].value);
+    let source = &v["schema"]["fields"][2];
+    assert_eq!(source["name"], "io.debezium.connector.postgresql.Source");
+    assert_eq!(source["version"], 1);
+    assert_eq!(source["optional"], false);
+    let fields: Vec<Value> = source["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            if f["field"] == "snapshot" {
+                // The enum's schema is checked on its own below.
+                f = json!({"field": "snapshot"});
+            }
+            f
+        })
+        .collect();
+    let opt = |t: &str, n: &str| json!({"type": t, "optional": true, "field": n});
+    let req = |t: &str, n: &str| json!({"type": t, "optional": false, "field": n});
+    assert_eq!(
+        fields,
+        [
+            req("string", "version"),
+            req("string", "connector"),
+            req("string", "name"),
+            req("int64", "ts_ms"),
+            json!({"field": "snapshot"}),
+            req("string", "db"),
+            opt("string", "sequence"),
+            opt("int64", "ts_us"),
+            opt("int64", "ts_ns"),
+            req("string", "schema"),
+            req("string", "table"),
+            opt("int64", "txId"),
+            opt("int64", "lsn"),
+            opt("int64", "xmin"),
+            opt("string", "origin"),
+            opt("int64", "origin_lsn"),
+        ]
+    );
+    assert_eq!(
+        source["fields"][4],
+        json!({"type":"string","optional":true,"default":"false","name":"io.debezium.data.Enum","version":1,
+               "parameters":{"allowed":"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"},
+               "field":"snapshot"})
+    );
+    w.terminate(Duration::from_secs(20));
+    exec(&format!("SELECT pg_replication_origin_drop('{origin}');"));
+}
+
+/// Debezium's headers: `__debezium.context.*` on every change record
+/// (snapshot read, create, update, delete, tombstone: the same run id
+/// throughout), and on an update that changes the key, `__debezium.newkey`
+/// on the delete (and its tombstone) and `__debezium.oldkey` on the create.
+#[test]
+fn change_records_carry_debeziums_headers() {
+    let f = Fixture::new("headers");
+    let s = &f.schema;
+    exec(&format!(
+        "CREATE SCHEMA {s};
+         CREATE TABLE {s}.t (id int PRIMARY KEY, v text);
+         INSERT INTO {s}.t VALUES (1, 'one');"
+    ));
+    let topic = f.topic("t");
+    let dir = test_dir();
+    let port = Worker::port();
+    let worker = worker_properties(dir.path(), port, &[]);
+    let conn = connector_properties_owned(dir.path(), "pg-headers", &f.settings());
+    let mut w = Worker::start(dir.path(), &worker, &[conn], port);
+    wait_for("the snapshot event", Duration::from_secs(60), || {
+        read_keyed(&topic, 1, Duration::from_secs(2))
+            .into_iter()
+            .next()
+    });
+    exec(&format!(
+        "UPDATE {s}.t SET v = 'uno' WHERE id = 1;
+         UPDATE {s}.t SET id = 2 WHERE id = 1;"
+    ));
+    // r, u, then the key change: d (+ tombstone) under 1, c under 2.
+    let all = wait_for("the streamed events", Duration::from_secs(60), || {
+        let r = read_keyed(&topic, 5, Duration::from_secs(3));
+        (r.len() >= 5).then_some(r)
+    });
+    let context = [
+        "__debezium.context.connectorLogicalName",
+        "__debezium.context.taskId",
+        "__debezium.context.connectorName",
+        "__debezium.context.runId",
+    ];
+    let run_id = all[0].header(context[3]).expect("a run id").to_string();
+    assert_eq!(run_id.len(), 36, "a UUID: {run_id}");
+    for (i, r) in all.iter().enumerate() {
+        let keys: Vec<&str> = r.headers.iter().map(|(k, _)| k.as_str()).collect();
+        let want: Vec<&str> = match i {
+            2 | 3 => ["__debezium.newkey"].into_iter().chain(context).collect(),
+            4 => ["__debezium.oldkey"].into_iter().chain(context).collect(),
+            _ => context.to_vec(),
+        };
+        assert_eq!(keys, want, "record {i}");
+        assert_eq!(r.header(context[0]), Some(f.prefix.as_str()));
+        assert_eq!(r.header(context[1]), Some("0"));
+        assert_eq!(r.header(context[2]), Some("postgresql"));
+        assert_eq!(r.header(context[3]), Some(run_id.as_str()));
+    }
+    let op = |i: usize| parse(&all[i].value)["payload"]["op"].clone();
+    assert_eq!(
+        (op(0), op(1), op(2), op(4)),
+        (json!("r"), json!("u"), json!("d"), json!("c"))
+    );
+    assert!(all[3].value.is_none(), "tombstone");
+    // The other key, as the header converter writes a struct.
+    let new_key = all[2].header("__debezium.newkey").expect("new key");
+    let old_key = all[4].header("__debezium.oldkey").expect("old key");
+    assert!(new_key.contains('2'), "{new_key}");
+    assert!(old_key.contains('1'), "{old_key}");
+    eprintln!("newkey header: {new_key}; oldkey header: {old_key}");
+    w.terminate(Duration::from_secs(20));
 }

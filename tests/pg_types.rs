@@ -2,7 +2,8 @@
 //! IDENTITY DEFAULT and FULL), delete + tombstone and truncate, compared
 //! with the JSON Debezium 3.x produces through JsonConverter, under each
 //! `decimal.handling.mode`, `time.precision.mode` and `binary.handling.mode`
-//! and both `schemas.enable` settings. One worker run per mode.
+//! and both `schemas.enable` settings. One worker run per mode. Then
+//! unchanged TOASTed values by replica identity and column type.
 
 use std::time::{Duration, Instant};
 
@@ -367,6 +368,152 @@ fn run_mode(m: Mode) {
             }
             // The tombstone has no schema either: a bare null.
             assert_eq!(events[3].value, None);
+        }
+    }
+    w.terminate(Duration::from_secs(20));
+}
+
+/// Unchanged TOASTed columns (text, text[], bytea, jsonb, int4[]) of an
+/// UPDATE that does not touch them: under REPLICA IDENTITY FULL `after`
+/// carries the real values (taken from the old row, as Debezium does);
+/// under DEFAULT, where the stream has no old value, the placeholder in
+/// Debezium's form for each type. Once with schemas and the default
+/// placeholder, once schemaless with `unavailable.value.placeholder` set
+/// (`hex:`).
+#[test]
+fn unchanged_toast_by_replica_identity_and_type() {
+    toast_run(true, None, "__debezium_unavailable_value");
+    toast_run(false, Some("hex:3c746f6173743e"), "<toast>");
+}
+
+/// The columns of the TOAST tables: every big one stored out of line
+/// uncompressed (`STORAGE EXTERNAL`), so each is TOASTed.
+const TOAST_COLUMNS: &str =
+    "id int PRIMARY KEY, n int, t text, a text[], b bytea, j jsonb, i int[]";
+
+fn toast_row(n: i32) -> Value {
+    // 5,000 bytes of 0xab in base64: "q6ur" for every 3, "q6s=" for the last 2.
+    let b = format!("{}q6s=", "q6ur".repeat(1666));
+    json!({
+        "id": 1, "n": n,
+        "t": "x".repeat(10_000),
+        "a": vec!["abcdefghij"; 1000],
+        "b": b,
+        "j": format!("{{\"k\": \"{}\"}}", "y".repeat(10_000)),
+        "i": vec![7; 3000],
+    })
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn toast_run(schemas: bool, placeholder: Option<&str>, text: &str) {
+    let f = Fixture::new("toast");
+    let s = &f.schema;
+    let external = "ALTER COLUMN t SET STORAGE EXTERNAL, ALTER COLUMN a SET STORAGE EXTERNAL,
+        ALTER COLUMN b SET STORAGE EXTERNAL, ALTER COLUMN j SET STORAGE EXTERNAL,
+        ALTER COLUMN i SET STORAGE EXTERNAL";
+    let row = "(1, 1, repeat('x', 10000), array_fill('abcdefghij'::text, ARRAY[1000]),
+        decode(repeat('ab', 5000), 'hex'), jsonb_build_object('k', repeat('y', 10000)),
+        array_fill(7, ARRAY[3000]))";
+    exec(&format!(
+        "CREATE SCHEMA {s};
+         CREATE TABLE {s}.dflt ({TOAST_COLUMNS});
+         CREATE TABLE {s}.full ({TOAST_COLUMNS});
+         ALTER TABLE {s}.full REPLICA IDENTITY FULL;
+         ALTER TABLE {s}.dflt {external};
+         ALTER TABLE {s}.full {external};
+         INSERT INTO {s}.dflt VALUES {row};
+         INSERT INTO {s}.full VALUES {row};"
+    ));
+    // The values really are out of line (in the TOAST table).
+    let toasted: i64 = ferry_tests::pg::client()
+        .query_one(
+            &format!(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+                 JOIN pg_class t ON t.oid = c.reltoastrelid
+                 WHERE ns.nspname = '{s}' AND c.relname IN ('dflt', 'full')
+                   AND pg_relation_size(t.oid) > 0"
+            ),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(toasted, 2, "both tables have TOASTed values");
+    let dir = test_dir();
+    let port = Worker::port();
+    let worker = worker_properties(dir.path(), port, &[]);
+    let mut settings = if schemas {
+        f.settings()
+    } else {
+        f.schemaless_settings()
+    };
+    if let Some(p) = placeholder {
+        settings.push(("unavailable.value.placeholder".into(), p.into()));
+    }
+    let conn = connector_properties_owned(dir.path(), "pg-toast", &settings);
+    let mut w = Worker::start(dir.path(), &worker, &[conn], port);
+    let tails: Vec<(&str, TopicTail)> = ["dflt", "full"]
+        .into_iter()
+        .map(|t| (t, TopicTail::new(&f.topic(t))))
+        .collect();
+    for (table, tail) in &tails {
+        let (_, snap) = unwrap(parse(&read(tail, 1)[0].value), schemas);
+        assert_eq!(snap["op"], "r");
+        assert_eq!(snap["after"], toast_row(1), "{table} snapshot");
+    }
+    for table in ["dflt", "full"] {
+        exec(&format!(
+            "UPDATE {s}.{table} SET n = 2 WHERE id = 1;
+             DELETE FROM {s}.{table} WHERE id = 1;"
+        ));
+    }
+    // The placeholder in each type's form (Debezium's UnchangedToastedPlaceholder).
+    let bytes = text.as_bytes();
+    let placeholder_row = json!({
+        "id": 1, "n": 2, "t": text, "a": [text], "b": base64(bytes), "j": text,
+        "i": bytes.iter().map(|b| i32::from(*b as i8)).collect::<Vec<_>>(),
+    });
+    let key_only =
+        json!({"id": 1, "n": null, "t": null, "a": null, "b": null, "j": null, "i": null});
+    for (table, tail) in &tails {
+        let events = read(tail, 3);
+        let (_, update) = unwrap(parse(&events[0].value), schemas);
+        let (_, delete) = unwrap(parse(&events[1].value), schemas);
+        assert_eq!(update["op"], "u", "{table}");
+        assert_eq!(delete["op"], "d", "{table}");
+        assert!(events[2].value.is_none(), "{table}: tombstone");
+        if *table == "full" {
+            assert_eq!(update["before"], toast_row(1), "full: before");
+            assert_eq!(
+                update["after"],
+                toast_row(2),
+                "full: unchanged TOASTed values come from the old row"
+            );
+            assert_eq!(delete["before"], toast_row(2), "full: delete before");
+        } else {
+            assert_eq!(update["before"], Value::Null, "dflt: no before image");
+            assert_eq!(
+                update["after"], placeholder_row,
+                "dflt: the placeholder ({text}) in each type's form"
+            );
+            assert_eq!(delete["before"], key_only, "dflt: key-only before");
         }
     }
     w.terminate(Duration::from_secs(20));

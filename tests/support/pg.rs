@@ -111,23 +111,45 @@ pub fn connector_properties(dir: &Path, name: &str, extra: &[(&str, &str)]) -> P
 pub struct Keyed {
     pub key: Option<String>,
     pub value: Option<String>,
+    /// The record's headers in order, values as text.
+    pub headers: Vec<(String, Option<String>)>,
+}
+
+impl Keyed {
+    fn of(m: &rdkafka::message::BorrowedMessage<'_>) -> Keyed {
+        use rdkafka::message::Headers;
+        use rdkafka::Message;
+        let s = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
+        Keyed {
+            key: s(m.key()),
+            value: s(m.payload()),
+            headers: m
+                .headers()
+                .map(|h| h.iter().map(|h| (h.key.to_string(), s(h.value))).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The text of the last header named `key`.
+    pub fn header(&self, key: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.as_deref())
+    }
 }
 
 /// Reads `topic` (one partition) from the beginning until `expected`
 /// records arrived or nothing came for `idle`.
 pub fn read_keyed(topic: &str, expected: usize, idle: std::time::Duration) -> Vec<Keyed> {
-    use rdkafka::Message;
     let consumer = crate::kafka::reader_from_start(topic, 1, &[]);
     let mut out = Vec::new();
     let mut last = std::time::Instant::now();
     while out.len() < expected && last.elapsed() < idle {
         match consumer.poll(std::time::Duration::from_millis(100)) {
             Some(Ok(m)) => {
-                let s = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
-                out.push(Keyed {
-                    key: s(m.key()),
-                    value: s(m.payload()),
-                });
+                out.push(Keyed::of(&m));
                 last = std::time::Instant::now();
             }
             Some(Err(e)) => panic!("reading {topic}: {e}"),
@@ -266,11 +288,7 @@ impl TopicTail {
                     }
                     self.gap_retries.set(0);
                     self.next.set(m.offset() + 1);
-                    let s = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
-                    out.push(Keyed {
-                        key: s(m.key()),
-                        value: s(m.payload()),
-                    });
+                    out.push(Keyed::of(&m));
                 }
                 // The topic may not exist yet (created by the runtime on the first record).
                 Some(Err(KafkaError::MessageConsumption(

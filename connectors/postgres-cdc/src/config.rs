@@ -48,6 +48,11 @@ pub const SKIPPED_OPERATIONS: &str = "skipped.operations";
 pub const MESSAGE_KEY_COLUMNS: &str = "message.key.columns";
 pub const STATUS_UPDATE_INTERVAL: &str = "status.update.interval.ms";
 pub const POLL_INTERVAL: &str = "poll.interval.ms";
+pub const UNAVAILABLE_VALUE_PLACEHOLDER: &str = "unavailable.value.placeholder";
+pub const EXTENDED_HEADERS_ENABLED: &str = "extended.headers.enabled";
+
+/// Debezium's default `unavailable.value.placeholder`.
+pub const DEFAULT_UNAVAILABLE_VALUE: &str = "__debezium_unavailable_value";
 
 /// Ferry's default heartbeat interval (Debezium's is 0 = off): an idle
 /// database must not pile up WAL behind the slot.
@@ -150,6 +155,13 @@ pub struct PgConfig {
     pub skipped: Skipped,
     pub status_update_interval: Duration,
     pub poll_interval: Duration,
+    /// `unavailable.value.placeholder` as bytes (a `hex:` value decoded):
+    /// what stands in for an unchanged TOASTed value that the stream does
+    /// not carry.
+    pub unavailable_value: Vec<u8>,
+    /// `extended.headers.enabled`: Debezium's `__debezium.context.*`
+    /// headers on every change record.
+    pub extended_headers: bool,
 }
 
 fn one_of(values: &[&str]) -> Validator {
@@ -167,6 +179,26 @@ fn no_client_certificates() -> Validator {
         ),
         _ => Ok(()),
     })
+}
+
+/// `unavailable.value.placeholder` as bytes: `hex:<octets>` is decoded
+/// (as Debezium's `getUnavailableValuePlaceholder`), anything else is taken
+/// as UTF-8 text.
+pub fn placeholder_bytes(v: &str) -> Result<Vec<u8>, String> {
+    let Some(hex) = v.strip_prefix("hex:") else {
+        return Ok(v.as_bytes().to_vec());
+    };
+    if hex.len() % 2 != 0 {
+        return Err("a hex: placeholder needs an even number of hex digits".into());
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|d| u8::from_str_radix(d, 16).ok())
+                .ok_or_else(|| format!("{:?} after hex: is not hexadecimal", hex))
+        })
+        .collect()
 }
 
 fn regex_list() -> Validator {
@@ -376,6 +408,22 @@ pub fn config_def() -> ConfigDef {
             .doc("Key columns per table, overriding the primary key: <table regex>:<col>[,<col>...][;...]."),
         )
         .define(ConfigKey::new(STATUS_UPDATE_INTERVAL, ConfigType::Int).default_value("10000").validator(Validator::at_least(1.0)).doc("How often a standby status update (keepalive) is sent to PostgreSQL, also while the worker applies back-pressure."))
+        .define(
+            s(UNAVAILABLE_VALUE_PLACEHOLDER)
+                .default_value(DEFAULT_UNAVAILABLE_VALUE)
+                .validator(Validator::custom(|v| match v {
+                    ConfigValue::String(s) => placeholder_bytes(s).map(|_| ()),
+                    _ => Ok(()),
+                }))
+                .importance(Importance::Low)
+                .doc("The value that stands in for an unchanged TOASTed column the stream does not carry (an UPDATE that leaves a large value untouched, under REPLICA IDENTITY DEFAULT; with FULL the old value is used). Prefix with hex: to give the bytes in hexadecimal."),
+        )
+        .define(
+            ConfigKey::new(EXTENDED_HEADERS_ENABLED, ConfigType::Boolean)
+                .default_value("true")
+                .importance(Importance::Low)
+                .doc("Whether change records carry Debezium's context headers: __debezium.context.connectorLogicalName (topic.prefix), __debezium.context.taskId, __debezium.context.connectorName (postgresql) and __debezium.context.runId (a new id at each task start)."),
+        )
         .define(ConfigKey::new(POLL_INTERVAL, ConfigType::Int).default_value("500").validator(Validator::between(1.0, 5000.0)).importance(Importance::Low).doc("How long a poll waits for changes before returning an empty batch."))
 }
 
@@ -478,6 +526,12 @@ impl PgConfig {
             skipped,
             status_update_interval: ms(STATUS_UPDATE_INTERVAL, 10_000),
             poll_interval: ms(POLL_INTERVAL, 500),
+            unavailable_value: placeholder_bytes(
+                p.string(UNAVAILABLE_VALUE_PLACEHOLDER)
+                    .unwrap_or(DEFAULT_UNAVAILABLE_VALUE),
+            )
+            .unwrap_or_else(|_| DEFAULT_UNAVAILABLE_VALUE.as_bytes().to_vec()),
+            extended_headers: p.boolean(EXTENDED_HEADERS_ENABLED).unwrap_or(true),
         }
     }
 
@@ -573,6 +627,27 @@ mod tests {
         assert!(c.skipped.truncate && !c.skipped.create);
         assert_eq!(c.heartbeat_interval, Some(Duration::from_secs(10)));
         assert_eq!(c.heartbeat_topic(), "__debezium-heartbeat.srv");
+        assert_eq!(c.unavailable_value, b"__debezium_unavailable_value");
+        assert!(c.extended_headers);
+    }
+
+    #[test]
+    fn unavailable_value_placeholder_takes_text_or_hex() {
+        let mut props = minimal();
+        props.push((UNAVAILABLE_VALUE_PLACEHOLDER, "hex:00ff41"));
+        let c = PgConfig::parse(&property_map(props)).unwrap();
+        assert_eq!(c.unavailable_value, [0x00, 0xff, 0x41]);
+        let mut props = minimal();
+        props.push((UNAVAILABLE_VALUE_PLACEHOLDER, "<toasted>"));
+        let c = PgConfig::parse(&property_map(props)).unwrap();
+        assert_eq!(c.unavailable_value, b"<toasted>");
+        let mut props = minimal();
+        props.push((UNAVAILABLE_VALUE_PLACEHOLDER, "hex:0g"));
+        let errs = PgConfig::parse(&property_map(props)).unwrap_err();
+        assert!(
+            errs.iter().any(|e| e.key == UNAVAILABLE_VALUE_PLACEHOLDER),
+            "{errs:?}"
+        );
     }
 
     #[test]

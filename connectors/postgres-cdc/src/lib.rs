@@ -12,7 +12,8 @@
 //!   publication and the slot's state; [`catalog`]: what the stream does not
 //!   say, read from the catalog.
 //! * [`types`]: PostgreSQL types → Connect schemas and values.
-//! * [`envelope`]: key/value/envelope schemas and the `source` block.
+//! * [`envelope`]: key/value/envelope schemas and the `source` block;
+//!   [`headers`]: the Kafka headers Debezium adds to change records.
 //! * [`snapshot`] and [`wal_stream`]: the initial snapshot and the replication stream.
 //! * [`offsets`]: Debezium's offset shape; resume and confirmation rules.
 //!
@@ -24,6 +25,7 @@ pub mod connector;
 pub mod envelope;
 pub mod error;
 pub mod filters;
+pub mod headers;
 pub mod offsets;
 pub mod setup;
 pub mod snapshot;

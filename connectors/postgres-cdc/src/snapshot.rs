@@ -203,18 +203,21 @@ impl Snapshot {
             table: &h.table.table,
             tx_id: self.tx_id,
             lsn: Some(lsn as i64),
+            origin: None,
         };
         let value = h
             .table
             .envelope("r", Value::Null, h.after, &source, now_ns());
-        SourceRecord::new(
+        let mut record = SourceRecord::new(
             wal.partition.clone(),
             offset,
             h.table.topic.clone(),
             Some(h.table.envelope_schema.clone()),
             value,
         )
-        .with_key(h.table.key_schema.clone(), h.key)
+        .with_key(h.table.key_schema.clone(), h.key);
+        record.headers = wal.headers.clone();
+        record
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferry_api::metrics::{Gauge, NoopMetrics};
-use ferry_api::{ConnectError, ConnectResult, OffsetMap, SourceRecord, Struct, Value};
+use ferry_api::{ConnectError, ConnectResult, Headers, OffsetMap, SourceRecord, Struct, Value};
 use pg_walstream::{
     CancellationToken, ColumnData, LogicalReplicationMessage, LogicalReplicationParser,
     LogicalReplicationStream, ReplicationSlotOptions, ReplicationStreamConfig, RetryConfig,
@@ -25,7 +25,8 @@ use tokio_postgres::Client;
 use crate::catalog::{describe, Catalog, RelColumn, RelationDesc};
 use crate::config::{PgConfig, SnapshotMode};
 use crate::envelope::{
-    heartbeat_key_schema, heartbeat_value_schema, now_ns, Cell, SourceInfo, TableRef, TableSchema,
+    fill_unchanged, heartbeat_key_schema, heartbeat_value_schema, now_ns, Cell, Placeholder,
+    SourceInfo, TableRef, TableSchema,
 };
 use crate::error::PgCdcError;
 use crate::offsets::{Resume, StreamPos};
@@ -53,6 +54,11 @@ struct Tx {
     xid: u32,
     commit_ts_us: i64,
     events: u64,
+    /// From pgoutput's Origin message (sent right after Begin when the
+    /// transaction was replayed through a replication origin): the origin's
+    /// name and its commit LSN. Debezium clears it at each Begin and puts
+    /// it in `source.origin` / `source.origin_lsn` of the transaction's events.
+    origin: Option<(String, u64)>,
 }
 
 /// The reader of a replication slot: decodes pgoutput into change events
@@ -63,6 +69,10 @@ pub struct WalStream {
     client: Client,
     catalog: Catalog,
     mapping: Mapping,
+    /// `unavailable.value.placeholder`, for every table.
+    placeholder: Arc<Placeholder>,
+    /// The headers of every change record (`extended.headers.enabled`).
+    pub(crate) headers: Headers,
     tx: mpsc::Sender<Item>,
     flush: watch::Receiver<u64>,
     /// Set when the task stops.
@@ -104,11 +114,19 @@ impl WalStream {
             binary: cfg.binary_mode,
         };
         let partition = crate::offsets::partition(&cfg.topic_prefix);
+        let placeholder = Arc::new(Placeholder::new(&cfg.unavailable_value));
+        let headers = if cfg.extended_headers {
+            crate::headers::context_headers(&cfg.topic_prefix)
+        } else {
+            Headers::new()
+        };
         WalStream {
             cfg,
             client,
             catalog: Catalog::default(),
             mapping,
+            placeholder,
+            headers,
             tx,
             flush,
             cancel,
@@ -378,19 +396,22 @@ impl WalStream {
         self.push(Item::Record(record)).await;
     }
 
-    /// A heartbeat record (on `topic.heartbeat.prefix`.`topic.prefix`) with `offset`.
+    /// A heartbeat record (on `topic.heartbeat.prefix`.`topic.prefix`) with
+    /// `offset`; on partition 0, as Debezium's `HeartbeatImpl` sends it.
     pub fn heartbeat_record(&self, offset: OffsetMap) -> SourceRecord {
         let key =
             Struct::new(heartbeat_key_schema()).with("serverName", self.cfg.topic_prefix.as_str());
         let value = Struct::new(heartbeat_value_schema()).with("ts_ms", now_ns() / 1_000_000);
-        SourceRecord::new(
+        let mut record = SourceRecord::new(
             self.partition.clone(),
             offset,
             self.cfg.heartbeat_topic(),
             Some(heartbeat_value_schema()),
             Value::Struct(value),
         )
-        .with_key(Some(heartbeat_key_schema()), Value::Struct(key))
+        .with_key(Some(heartbeat_key_schema()), Value::Struct(key));
+        record.partition = Some(0);
+        record
     }
 
     fn complete_pos(&self, lsn: u64) -> StreamPos {
@@ -419,6 +440,7 @@ impl WalStream {
                     xid,
                     commit_ts_us: timestamp + PG_EPOCH_OFFSET_US,
                     events: 0,
+                    origin: None,
                 });
                 if matches!(self.skip, Some((x, _)) if x != xid) {
                     self.skip = None;
@@ -443,6 +465,14 @@ impl WalStream {
                     };
                 }
                 self.flush_pending().await;
+            }
+            LogicalReplicationMessage::Origin {
+                origin_lsn,
+                origin_name,
+            } => {
+                if let Some(tx) = self.open.as_mut() {
+                    tx.origin = Some((origin_name, origin_lsn));
+                }
             }
             LogicalReplicationMessage::Relation {
                 relation_id,
@@ -482,7 +512,7 @@ impl WalStream {
                 let after = cells(&tuple);
                 let key = t.key(&after)?;
                 let after = t.row(&after)?;
-                self.emit(&t, "c", "INSERT", key, Value::Null, after, lsn)
+                self.emit(&t, "c", "INSERT", (key, Value::Null), after, lsn, None)
                     .await;
             }
             LogicalReplicationMessage::Update {
@@ -500,32 +530,40 @@ impl WalStream {
                 if self.skip_event() {
                     return Ok(());
                 }
-                let new = cells(&new_tuple);
+                let mut new = cells(&new_tuple);
+                let old = old_tuple.as_ref().map(cells);
+                if let Some(old) = &old {
+                    fill_unchanged(&mut new, old);
+                }
                 let key = t.key(&new)?;
                 let after = t.row(&new)?;
-                let (before, old_key) = match &old_tuple {
-                    Some(old) => {
-                        let old = cells(old);
-                        (before_row(&t, &old)?, Some(t.key(&old)?))
-                    }
+                let (before, old_key) = match &old {
+                    Some(old) => (before_row(&t, old)?, Some(t.key(old)?)),
                     None => (Value::Null, None),
                 };
                 match old_key {
                     Some(old_key) if old_key != key && !key.is_null() => {
                         // A key change: delete (+ tombstone) under the old key, create under the new.
                         // Until the create is stored, the event counts as not sent.
+                        // Each carries the other key in a header, as Debezium's.
                         if let Some(tx) = self.open.as_mut() {
                             tx.events -= 1;
                         }
-                        self.emit(&t, "d", "UPDATE", old_key, before, Value::Null, lsn)
+                        let new_key = Some((crate::headers::NEW_KEY, key.clone()));
+                        let gone = (old_key.clone(), before);
+                        self.emit(&t, "d", "UPDATE", gone, Value::Null, lsn, new_key)
                             .await;
                         if let Some(tx) = self.open.as_mut() {
                             tx.events += 1;
                         }
-                        self.emit(&t, "c", "UPDATE", key, Value::Null, after, lsn)
+                        let old_key = Some((crate::headers::OLD_KEY, old_key));
+                        self.emit(&t, "c", "UPDATE", (key, Value::Null), after, lsn, old_key)
                             .await;
                     }
-                    _ => self.emit(&t, "u", "UPDATE", key, before, after, lsn).await,
+                    _ => {
+                        self.emit(&t, "u", "UPDATE", (key, before), after, lsn, None)
+                            .await
+                    }
                 }
             }
             LogicalReplicationMessage::Delete {
@@ -545,7 +583,7 @@ impl WalStream {
                 let old = cells(&old_tuple);
                 let key = t.key(&old)?;
                 let before = before_row(&t, &old)?;
-                self.emit(&t, "d", "DELETE", key, before, Value::Null, lsn)
+                self.emit(&t, "d", "DELETE", (key, before), Value::Null, lsn, None)
                     .await;
             }
             LogicalReplicationMessage::Truncate { relation_ids, .. } => {
@@ -559,16 +597,9 @@ impl WalStream {
                     if self.skip_event() {
                         continue;
                     }
-                    self.emit(
-                        &t,
-                        "t",
-                        "TRUNCATE",
-                        Value::Null,
-                        Value::Null,
-                        Value::Null,
-                        lsn,
-                    )
-                    .await;
+                    let none = (Value::Null, Value::Null);
+                    self.emit(&t, "t", "TRUNCATE", none, Value::Null, lsn, None)
+                        .await;
                 }
             }
             _ => {}
@@ -631,19 +662,23 @@ impl WalStream {
             cols,
             &key,
             self.mapping,
+            self.placeholder.clone(),
         ))))
     }
 
+    /// Queues the event `op` of `t` (its key and before image in `old`),
+    /// with its tombstone after a delete; `key_header` is the other key of a
+    /// key-changing update (`__debezium.newkey` / `__debezium.oldkey`).
     #[allow(clippy::too_many_arguments)]
     async fn emit(
         &mut self,
         t: &TableSchema,
         op: &str,
         message_type: &'static str,
-        key: Value,
-        before: Value,
+        (key, before): (Value, Value),
         after: Value,
         lsn: u64,
+        key_header: Option<(&'static str, Value)>,
     ) {
         let Some(tx) = &self.open else { return };
         let pos = StreamPos {
@@ -664,9 +699,13 @@ impl WalStream {
             table: &t.table,
             tx_id: Some(i64::from(tx.xid)),
             lsn: Some(lsn as i64),
+            origin: tx
+                .origin
+                .as_ref()
+                .map(|(name, lsn)| (name.as_str(), *lsn as i64)),
         };
         let value = t.envelope(op, before, after, &source, now_ns());
-        let record = SourceRecord::new(
+        let mut record = SourceRecord::new(
             self.partition.clone(),
             OffsetMap::new(),
             t.topic.clone(),
@@ -675,6 +714,10 @@ impl WalStream {
         )
         // A truncate has neither key nor key schema (as Debezium's).
         .with_key(t.key_schema.clone().filter(|_| !key.is_null()), key.clone());
+        if let Some((name, other)) = key_header {
+            record.headers.add(name, t.key_schema.clone(), other);
+        }
+        record.headers.0.extend(self.headers.iter().cloned());
         // The previous event is not the transaction's last: send it.
         let held = std::mem::take(&mut self.pending);
         for (mut r, p, mt) in held {
@@ -687,7 +730,8 @@ impl WalStream {
             ..pos
         };
         if op == "d" && self.cfg.tombstones_on_delete && !key.is_null() {
-            let tomb = SourceRecord::new(
+            // Debezium's tombstone repeats the delete's headers.
+            let mut tomb = SourceRecord::new(
                 self.partition.clone(),
                 OffsetMap::new(),
                 t.topic.clone(),
@@ -695,6 +739,7 @@ impl WalStream {
                 Value::Null,
             )
             .with_key(t.key_schema.clone(), key);
+            tomb.headers = record.headers.clone();
             self.pending.push((record, partial, message_type));
             self.pending.push((tomb, pos, message_type));
         } else {

@@ -58,10 +58,6 @@ pub fn common_config_def(kind: ConnectorKind) -> ConfigDef {
         .define(ConfigKey::new("value.converter", ConfigType::Class).importance(Importance::Low).group("Common").doc(converter_doc("value")))
         .define(ConfigKey::new("header.converter", ConfigType::Class).importance(Importance::Low).group("Common").doc(converter_doc("header")))
         .define(ConfigKey::new(TRANSFORMS, ConfigType::List).default_value("")
-            .validator(Validator::custom(|v| match v {
-                ConfigValue::List(l) if !l.is_empty() => Err("single message transforms are not supported yet by Ferry; remove the key (see README, Limits)".into()),
-                _ => Ok(()),
-            }))
             .importance(Importance::Low).group("Transforms")
             .doc("Aliases of the transformations to apply to records."))
         .define(ConfigKey::new(PREDICATES, ConfigType::List).default_value("")

@@ -13,15 +13,20 @@ ferry — a Kafka Connect-compatible worker
 
 USAGE:
     ferry standalone <worker.properties> <connector.properties|connector.json>...
-    ferry plugins        list the connector plugins of this binary
+    ferry plugins        list the connectors, transforms and predicates of this binary
     ferry version
 
 Logging: RUST_LOG (e.g. RUST_LOG=info,ferry_runtime=debug), FERRY_LOG_FORMAT=json.";
 
 /// Parses the command line and runs; returns the process exit code.
 pub fn main_with_plugins(plugins: Vec<ConnectorPlugin>) -> ExitCode {
+    main_with_registry(PluginRegistry::new(plugins))
+}
+
+/// Like [`main_with_plugins`], for a binary that also registers its own
+/// transforms or predicates (`PluginRegistry::register_transform`).
+pub fn main_with_registry(registry: PluginRegistry) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let registry = PluginRegistry::new(plugins);
     match args.first().map(String::as_str) {
         Some("standalone") if args.len() >= 2 => {
             crate::logging::init();
@@ -57,6 +62,12 @@ pub fn main_with_plugins(plugins: Vec<ConnectorPlugin>) -> ExitCode {
         Some("plugins") => {
             for p in registry.connectors() {
                 println!("{}\t{}\t{}", p.kind(), p.class, p.version);
+            }
+            for p in registry.transforms() {
+                println!("transformation\t{}\t{}", p.class, p.version);
+            }
+            for p in registry.predicates() {
+                println!("predicate\t{}\t{}", p.class, p.version);
             }
             ExitCode::SUCCESS
         }

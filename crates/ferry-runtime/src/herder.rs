@@ -17,6 +17,7 @@ use crate::task::{
     run_sink_task, run_source_task, supervise, RecordCodec, TaskFactory, TaskId, TaskSpec,
     TopicCreation, WorkerServices,
 };
+use crate::transforms::ChainSpec;
 use ferry_config::connector::{ConnectorConfig, ConnectorKind};
 use ferry_config::ConfigProviders;
 
@@ -32,6 +33,7 @@ pub struct PreparedConnector {
     plugin: ConnectorPlugin,
     instance: Instance,
     shown_config: PropertyMap,
+    transforms: Arc<ChainSpec>,
 }
 
 impl PreparedConnector {
@@ -181,6 +183,13 @@ impl StandaloneHerder {
         if let Err(codec_errors) = RecordCodec::for_connector(&self.services.worker, &props) {
             errors.0.extend(codec_errors.0);
         }
+        let transforms = match ChainSpec::from_props(&props, &self.plugins) {
+            Ok(chain) => chain,
+            Err(chain_errors) => {
+                errors.0.extend(chain_errors.0);
+                ChainSpec::default()
+            }
+        };
         if kind == ConnectorKind::Source {
             if let Err(reason) = TopicCreation::from_props(&props, &self.services.worker.props) {
                 errors.push(ferry_api::ConfigError::new(
@@ -197,6 +206,7 @@ impl StandaloneHerder {
             config,
             plugin,
             instance,
+            transforms: Arc::new(transforms),
         })
     }
 
@@ -207,6 +217,7 @@ impl StandaloneHerder {
             plugin,
             instance,
             shown_config,
+            transforms,
         } = prepared;
         let name = config.name.clone();
         let status = &self.services.status;
@@ -274,6 +285,7 @@ impl StandaloneHerder {
                 connector_props: config.props.clone(),
                 task_props,
                 subscription: config.subscription.clone(),
+                transforms: Arc::clone(&transforms),
             };
             let factory = self.task_factory(&instance, spec);
             let services = Arc::clone(&self.services);
@@ -562,6 +574,37 @@ mod tests {
         assert_eq!(p.name(), "src");
         assert_eq!(p.shown_config["db.password"], "[hidden]");
         assert_eq!(p.shown_config["db.host"], "pg");
+    }
+
+    #[test]
+    fn transform_problems_are_reported_with_the_rest_and_a_valid_chain_is_kept() {
+        let e = err(herder().prepare(source(&[
+            ("tasks.max", "many"),
+            ("transforms", "route,unknown"),
+            ("transforms.route.type", "RegexRouter"),
+            ("transforms.route.regex", "(unclosed"),
+            ("transforms.route.replacement", "x"),
+            ("transforms.unknown.type", "com.example.NoSuchTransform"),
+        ])));
+        let (_, mut keys) = invalid_keys(e);
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "tasks.max",
+                "transforms.route.regex",
+                "transforms.unknown.type"
+            ]
+        );
+        let ok = herder()
+            .prepare(source(&[
+                ("transforms", "route"),
+                ("transforms.route.type", "RegexRouter"),
+                ("transforms.route.regex", "(.*)"),
+                ("transforms.route.replacement", "x-$1"),
+            ]))
+            .unwrap();
+        assert!(!ok.transforms.is_empty());
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //!
 //! Runs source and sink tasks against Kafka, stores offsets, and serves
 //! REST, metrics and health. Configuration loading lives in `ferry-config`,
-//! the converters in `ferry-converters`.
+//! the converters in `ferry-converters`, the built-in transforms in
+//! `ferry-transforms`.
 //!
 //! * [`task`]: the sink and source executors and the restart supervisor.
+//! * [`transforms`]: a connector's transform chain (`transforms`, `predicates`).
 //! * [`herder`]: owns connectors and their tasks (standalone mode).
 //! * [`offsets`]: where source offsets are stored.
 //! * [`http`], [`metrics`], [`status`]: what the worker reports.
@@ -22,6 +24,7 @@ pub mod offsets;
 pub mod plugins;
 pub mod status;
 pub mod task;
+pub mod transforms;
 pub mod worker;
 
 pub use error::RuntimeError;

@@ -23,8 +23,11 @@
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
+//! | `io.debezium.transforms.ExtractNewRecordState` | replaces a Debezium change event with its row state |
+//! | `io.debezium.transforms.ByLogicalTableRouter` | routes several tables' change events to one topic, keys kept unique |
 
 mod config;
+pub mod debezium;
 pub mod drop_headers;
 pub mod error;
 pub mod extract_field;
@@ -47,6 +50,8 @@ mod test_support;
 mod test_values;
 pub mod value_to_key;
 
+pub use debezium::ByLogicalTableRouter;
+pub use debezium::ExtractNewRecordState;
 pub use drop_headers::DropHeaders;
 pub use error::TransformError;
 pub use extract_field::ExtractField;
@@ -169,6 +174,18 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::new(HeaderFrom::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "io.debezium.transforms.ExtractNewRecordState",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<ExtractNewRecordState>::default(),
+        },
+        TransformPlugin {
+            class: "io.debezium.transforms.ByLogicalTableRouter",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<ByLogicalTableRouter>::default(),
         },
     ]
 }

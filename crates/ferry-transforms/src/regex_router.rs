@@ -61,7 +61,7 @@ impl Transformation for RegexRouter {
 
 /// Java's replacement syntax (`$1`, `\$` for a dollar) in the regex
 /// crate's (`${1}`, `$$`), so `$1x` keeps meaning group 1 then `x`.
-fn java_replacement(java: &str) -> String {
+pub(crate) fn java_replacement(java: &str) -> String {
     let mut out = String::new();
     let mut chars = java.chars().peekable();
     while let Some(c) = chars.next() {

@@ -69,4 +69,6 @@ pub struct TaskSpec {
     pub task_props: PropertyMap,
     /// Sink subscription (sinks only).
     pub subscription: Option<ferry_config::connector::Subscription>,
+    /// The connector's transforms, instantiated afresh for each run.
+    pub transforms: std::sync::Arc<crate::transforms::ChainSpec>,
 }

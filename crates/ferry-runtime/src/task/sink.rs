@@ -6,7 +6,9 @@ use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ferry_api::{ConnectError, PropertyMap, SinkRecord, SinkTask, SinkTaskContext, TopicPartition};
+use ferry_api::{
+    ConnectError, Outcome, PropertyMap, SinkRecord, SinkTask, SinkTaskContext, TopicPartition,
+};
 use rdkafka::consumer::{CommitMode, Consumer};
 use tokio::sync::{mpsc, watch};
 
@@ -21,6 +23,7 @@ use super::{TaskSpec, WorkerServices};
 use crate::error::RuntimeError;
 use crate::kafka_client::ToRdkafka;
 use crate::metrics::TaskMetrics;
+use crate::transforms::TransformChain;
 use ferry_config::client::{client_config, ClientRole};
 use ferry_config::connector::Subscription;
 
@@ -94,6 +97,13 @@ pub async fn run_sink_task(
     let id = spec.id.clone();
     let metrics = services.metrics.task(&id.connector, id.task);
     let codec = RecordCodec::for_task(&services, &spec)?;
+    let transforms =
+        spec.transforms
+            .instantiate()
+            .map_err(|errors| RuntimeError::InvalidConfig {
+                subject: format!("transforms of task {id}"),
+                errors,
+            })?;
     let (config, max_batch) = consumer_settings(&services, &spec);
     let (events_tx, mut events) = mpsc::channel(CHANNEL_BATCHES);
     let context = consumer_context(
@@ -150,6 +160,7 @@ pub async fn run_sink_task(
         commands: commands_tx,
         metrics,
         progress: SinkProgress::default(),
+        transforms,
     };
     let mut schedule = FlushSchedule::new(services.worker.offset_flush_interval, Instant::now());
     let result: Result<(), RuntimeError> = loop {
@@ -212,6 +223,7 @@ struct SinkLoop<'a> {
     commands: std_mpsc::Sender<FetchCommand>,
     metrics: TaskMetrics,
     progress: SinkProgress,
+    transforms: TransformChain,
 }
 
 impl SinkLoop<'_> {
@@ -231,8 +243,22 @@ impl SinkLoop<'_> {
                 if records.is_empty() {
                     return Ok(());
                 }
-                self.put(&records, shutdown).await?;
-                self.progress.processed(&records);
+                if self.transforms.is_empty() {
+                    self.put(&records, shutdown).await?;
+                    self.progress.processed(&records);
+                    return Ok(());
+                }
+                // Records a transform drops are done: their offsets are
+                // committed with the rest, as in Kafka Connect.
+                let read: Vec<(TopicPartition, i64)> = records
+                    .iter()
+                    .map(|r| (r.original.clone(), r.original_offset))
+                    .collect();
+                let kept = self.transform(records)?;
+                if !kept.is_empty() {
+                    self.put(&kept, shutdown).await?;
+                }
+                self.progress.processed_at(read);
                 Ok(())
             }
             FetchEvent::Assigned(partitions) => {
@@ -276,6 +302,25 @@ impl SinkLoop<'_> {
             }
             FetchEvent::Failed(e) => Err(self.failed("reading records", e)),
         }
+    }
+
+    /// Runs the connector's transforms; a failure names the record.
+    fn transform(&mut self, records: Vec<SinkRecord>) -> Result<Vec<SinkRecord>, RuntimeError> {
+        let mut kept = Vec::with_capacity(records.len());
+        for mut record in records {
+            match self.transforms.apply(&mut record) {
+                Ok(Outcome::Keep) => kept.push(record),
+                Ok(Outcome::Drop) => {}
+                Err(e) => {
+                    let at = record.position();
+                    return Err(self.failed(
+                        "transforming",
+                        ConnectError::data(format!("{} (record at {at})", e.full_message())),
+                    ));
+                }
+            }
+        }
+        Ok(kept)
     }
 
     /// `put` with retries while the task reports retriable errors.
@@ -426,6 +471,7 @@ mod tests {
 
     fn spec(connector: &[(&str, &str)]) -> TaskSpec {
         TaskSpec {
+            transforms: Default::default(),
             id: task_id("s3", 1),
             connector_props: property_map(connector.iter().copied()),
             task_props: PropertyMap::new(),

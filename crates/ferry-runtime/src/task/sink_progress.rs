@@ -53,9 +53,18 @@ impl SinkProgress {
     /// `put` took `records`: each one's original partition has processed
     /// up to its original offset, so the next offset to read is one more.
     pub(crate) fn processed(&mut self, records: &[SinkRecord]) {
-        for r in records {
-            self.current
-                .insert(r.original.clone(), r.original_offset + 1);
+        self.processed_at(
+            records
+                .iter()
+                .map(|r| (r.original.clone(), r.original_offset)),
+        );
+    }
+
+    /// Like [`SinkProgress::processed`], for records read at these
+    /// positions, including those a transform dropped before `put`.
+    pub(crate) fn processed_at(&mut self, read: impl IntoIterator<Item = (TopicPartition, i64)>) {
+        for (tp, offset) in read {
+            self.current.insert(tp, offset + 1);
         }
     }
 

@@ -21,6 +21,8 @@ use crate::error::RuntimeError;
 use crate::kafka_client::ToRdkafka;
 use crate::metrics::TaskMetrics;
 use crate::offsets::ConnectorOffsets;
+use crate::transforms::TransformChain;
+use ferry_api::Outcome;
 use ferry_config::client::{client_config, ClientRole};
 
 /// Delivery callbacks of the source producer.
@@ -98,6 +100,13 @@ pub async fn run_source_task(
     let id = spec.id.clone();
     let metrics = services.metrics.task(&id.connector, id.task);
     let codec = RecordCodec::for_task(&services, &spec)?;
+    let transforms =
+        spec.transforms
+            .instantiate()
+            .map_err(|errors| RuntimeError::InvalidConfig {
+                subject: format!("transforms of task {id}"),
+                errors,
+            })?;
     let tracker = Arc::new(Mutex::new(AckTracker::default()));
     let context = AckContext {
         tracker: Arc::clone(&tracker),
@@ -146,6 +155,7 @@ pub async fn run_source_task(
         producer,
         tracker,
         codec,
+        transforms,
         metrics,
         creator,
     };
@@ -175,6 +185,7 @@ struct SourceLoop<'a> {
     producer: SourceProducer,
     tracker: Arc<Mutex<AckTracker>>,
     codec: RecordCodec,
+    transforms: TransformChain,
     metrics: TaskMetrics,
     creator: Option<TopicCreator>,
 }
@@ -207,7 +218,11 @@ impl SourceLoop<'_> {
                     .observe(started.elapsed().as_secs_f64());
                 self.metrics.batch_size.observe(records.len() as f64);
                 self.metrics.source_record_poll.inc_by(records.len() as u64);
-                for record in records {
+                for mut record in records {
+                    if self.transform(&mut record)? == Outcome::Drop {
+                        self.dropped(record);
+                        continue;
+                    }
                     self.send(record).await?;
                 }
             }
@@ -220,6 +235,33 @@ impl SourceLoop<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Runs the connector's transforms on a polled record.
+    fn transform(&mut self, record: &mut SourceRecord) -> Result<Outcome, RuntimeError> {
+        if self.transforms.is_empty() {
+            return Ok(Outcome::Keep);
+        }
+        self.transforms.apply(record).map_err(|e| {
+            let from = serde_json::Value::Object(record.source_partition.clone());
+            self.failed(
+                "transforming",
+                ConnectError::data(format!(
+                    "{} (record for topic {} from source partition {from})",
+                    e.full_message(),
+                    record.topic
+                )),
+            )
+        })
+    }
+
+    /// A transform dropped the record: nothing is written, and its offset
+    /// counts as done once every earlier record is acknowledged, as in
+    /// Kafka Connect.
+    fn dropped(&mut self, record: SourceRecord) {
+        let mut tracker = self.tracker();
+        let token = tracker.register(&record.source_partition, record.source_offset);
+        tracker.ack(token);
     }
 
     /// Converts and sends one record, waiting while the producer queue is full.
@@ -357,6 +399,7 @@ mod tests {
 
     fn spec(connector: &[(&str, &str)]) -> TaskSpec {
         TaskSpec {
+            transforms: Default::default(),
             id: task_id("pg", 0),
             connector_props: ferry_api::property_map(connector.iter().copied()),
             task_props: PropertyMap::new(),
