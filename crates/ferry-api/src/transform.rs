@@ -58,6 +58,12 @@ pub trait ConnectRecord: Send {
     /// Sets the partition. A sink record always has one: `None` leaves it.
     fn set_kafka_partition(&mut self, partition: Option<i32>);
 
+    /// The Kafka offset the record was read at: a sink record's; a source
+    /// record has none (`InsertField`'s `offset.field` needs it).
+    fn kafka_offset(&self) -> Option<i64> {
+        None
+    }
+
     /// The schema and value of one side.
     fn part(&self, side: KeyOrValue) -> (Option<&SchemaRef>, &Value);
 
@@ -114,6 +120,9 @@ impl ConnectRecord for SinkRecord {
         if let Some(p) = partition {
             self.partition = p;
         }
+    }
+    fn kafka_offset(&self) -> Option<i64> {
+        Some(self.offset)
     }
     fn part(&self, side: KeyOrValue) -> (Option<&SchemaRef>, &Value) {
         match side {
@@ -316,6 +325,7 @@ mod tests {
         assert_eq!(r.partition, 2, "a sink record keeps its partition");
         assert_eq!(r.key, Value::Int32(5));
         assert_eq!(r.position(), "orders-2@7");
+        assert_eq!((&r as &dyn ConnectRecord).kafka_offset(), Some(7));
     }
 
     #[test]
@@ -333,6 +343,7 @@ mod tests {
         rec.headers_mut().add("h", None, Value::Boolean(true));
         assert_eq!(r.partition, None);
         assert_eq!(r.headers.len(), 1);
+        assert_eq!((&r as &dyn ConnectRecord).kafka_offset(), None);
     }
 
     #[test]

@@ -15,3 +15,11 @@ pub(crate) fn regex_key(name: &str) -> ConfigKey {
             _ => Ok(()),
         }))
 }
+
+/// Kafka's `NonEmptyListValidator`: a LIST with at least one element.
+pub(crate) fn non_empty_list() -> Validator {
+    Validator::custom(|v| match v {
+        ConfigValue::List(items) if items.is_empty() => Err("Empty list".to_string()),
+        _ => Ok(()),
+    })
+}

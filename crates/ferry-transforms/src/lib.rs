@@ -15,6 +15,16 @@
 //! | `org.apache.kafka.connect.transforms.SetSchemaMetadata$Key` / `$Value` | sets the key's / value's schema name and version |
 //! | `org.apache.kafka.connect.transforms.TimestampConverter$Key` / `$Value` | converts timestamps between text, Unix time, Date, Time and Timestamp |
 //! | `org.apache.kafka.connect.transforms.TimestampRouter` | renames topics to `${topic}-${timestamp}` (UTC `SimpleDateFormat`) |
+//! | `org.apache.kafka.connect.transforms.ExtractField$Key` / `$Value` | replaces the key / value with one of its fields (`field`; nested with `field.syntax.version=V2`) |
+//! | `org.apache.kafka.connect.transforms.HoistField$Key` / `$Value` | wraps the key / value in a struct or map with one field `field` |
+//! | `org.apache.kafka.connect.transforms.InsertField$Key` / `$Value` | adds the topic, partition, offset (sinks), timestamp or a static value as fields |
+//! | `org.apache.kafka.connect.transforms.ReplaceField$Key` / `$Value` | keeps (`include`), drops (`exclude`) and renames (`renames`) fields |
+//! | `org.apache.kafka.connect.transforms.ValueToKey` | replaces the key with some of the value's fields (`fields`) |
+//! | `org.apache.kafka.connect.transforms.MaskField$Key` / `$Value` | replaces fields (`fields`) with their type's empty value or `replacement` |
+//! | `org.apache.kafka.connect.transforms.Filter` | drops every record (with a predicate: the ones it matches) |
+//! | `org.apache.kafka.connect.transforms.DropHeaders` | removes the headers named in `headers` |
+//! | `org.apache.kafka.connect.transforms.InsertHeader` | adds header `header` with `value.literal` parsed as `Values.parseString` |
+//! | `org.apache.kafka.connect.transforms.HeaderFrom$Key` / `$Value` | copies or moves (`operation`) fields (`fields`) into headers (`headers`) |
 //! | `org.apache.kafka.connect.transforms.predicates.TopicNameMatches` | topic name matches `pattern` |
 //! | `org.apache.kafka.connect.transforms.predicates.HasHeaderKey` | the record has header `name` |
 //! | `org.apache.kafka.connect.transforms.predicates.RecordIsTombstone` | the value is null |
@@ -24,30 +34,56 @@
 pub mod cast;
 mod config;
 pub mod debezium;
+pub mod drop_headers;
 pub mod error;
+pub mod extract_field;
+mod field_path;
+pub mod filter;
 pub mod flatten;
+pub mod header_from;
+pub mod hoist_field;
+pub mod insert_field;
+pub mod insert_header;
 pub mod java_date_format;
 mod kafka_util;
+pub mod mask_field;
 pub mod predicates;
 pub mod regex_router;
+pub mod replace_field;
+mod requirements;
+mod schema_cache;
+mod schema_util;
 pub mod set_schema_metadata;
 #[cfg(test)]
 mod side_fixtures;
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod test_values;
 pub mod timestamp_converter;
 pub mod timestamp_router;
+pub mod value_to_key;
 
 pub use cast::Cast;
 pub use debezium::ByLogicalTableRouter;
 pub use debezium::ExtractNewRecordState;
+pub use drop_headers::DropHeaders;
 pub use error::TransformError;
+pub use extract_field::ExtractField;
+pub use filter::Filter;
 pub use flatten::Flatten;
+pub use header_from::HeaderFrom;
+pub use hoist_field::HoistField;
+pub use insert_field::InsertField;
+pub use insert_header::InsertHeader;
+pub use mask_field::MaskField;
 pub use predicates::{HasHeaderKey, RecordIsTombstone, TopicNameMatches};
 pub use regex_router::RegexRouter;
+pub use replace_field::ReplaceField;
 pub use set_schema_metadata::SetSchemaMetadata;
 pub use timestamp_converter::TimestampConverter;
 pub use timestamp_router::TimestampRouter;
+pub use value_to_key::ValueToKey;
 
 use ferry_api::{KeyOrValue, PredicatePlugin, TransformPlugin};
 
@@ -115,6 +151,102 @@ pub fn transforms() -> Vec<TransformPlugin> {
             aliases: &[],
             version: VERSION,
             factory: || Box::new(TimestampConverter::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.ExtractField$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(ExtractField::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.ExtractField$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(ExtractField::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.HoistField$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(HoistField::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.HoistField$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(HoistField::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.InsertField$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(InsertField::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.InsertField$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(InsertField::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.ReplaceField$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(ReplaceField::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.ReplaceField$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(ReplaceField::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.ValueToKey",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<ValueToKey>::default(),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.MaskField$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(MaskField::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.MaskField$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(MaskField::new(KeyOrValue::Value)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.Filter",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<Filter>::default(),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.DropHeaders",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<DropHeaders>::default(),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.InsertHeader",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::<InsertHeader>::default(),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.HeaderFrom$Key",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(HeaderFrom::new(KeyOrValue::Key)),
+        },
+        TransformPlugin {
+            class: "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+            aliases: &[],
+            version: VERSION,
+            factory: || Box::new(HeaderFrom::new(KeyOrValue::Value)),
         },
         TransformPlugin {
             class: "io.debezium.transforms.ExtractNewRecordState",
