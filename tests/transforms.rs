@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ferry_tests::kafka::{committed_offsets, create_topic, read_topic};
 use ferry_tests::worker::{worker_properties, write_properties, Worker};
-use ferry_tests::{read_lines, test_dir, unique, wait_for};
+use ferry_tests::{http_get, read_lines, test_dir, unique, wait_for};
 
 const LINES: usize = 200;
 
@@ -98,11 +98,51 @@ fn source_and_sink_transforms_route_records_and_offsets_follow_the_read_topic() 
     // The sink renamed the topic before put, yet commits against the topic
     // it read: the group is at the end of the routed topic.
     let group = format!("connect-{sink_name}");
-    let committed = wait_for("offsets committed", Duration::from_secs(60), || {
+    wait_for("offsets committed", Duration::from_secs(60), || {
         let c = committed_offsets(&group, &routed, 2);
         (c.values().sum::<i64>() as usize == LINES).then_some(c)
     });
-    assert_eq!(committed.len(), 2, "{committed:?}");
+
+    // Kafka's plugin listing (KIP-769) shows the transforms and predicates.
+    let (status, body) =
+        http_get(port, "/connector-plugins?connectorsOnly=false").expect("plugins");
+    assert_eq!(status, 200, "{body}");
+    let plugins: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    let has = |class: &str, kind: &str| {
+        plugins
+            .iter()
+            .any(|p| p["class"] == class && p["type"] == kind)
+    };
+    assert!(
+        has(
+            "org.apache.kafka.connect.transforms.RegexRouter",
+            "transformation"
+        ),
+        "{body}"
+    );
+    assert!(
+        has(
+            "io.debezium.transforms.ExtractNewRecordState",
+            "transformation"
+        ),
+        "{body}"
+    );
+    assert!(
+        has(
+            "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+            "predicate"
+        ),
+        "{body}"
+    );
+    assert!(
+        has("org.apache.kafka.connect.json.JsonConverter", "converter"),
+        "{body}"
+    );
+    let (_, connectors_only) = http_get(port, "/connector-plugins").expect("plugins");
+    assert!(
+        !connectors_only.contains("transformation"),
+        "{connectors_only}"
+    );
     worker.terminate(Duration::from_secs(30));
 }
 

@@ -14,6 +14,9 @@ use crate::health::{self, Probe, WorkerPhase};
 use crate::metrics::Metrics;
 use crate::plugins::PluginRegistry;
 use crate::status::{ConnectorStatus, StatusRegistry};
+use ferry_converters::{
+    BYTE_ARRAY_CONVERTER, JSON_CONVERTER, SIMPLE_HEADER_CONVERTER, STRING_CONVERTER,
+};
 
 /// What the handlers read.
 #[derive(Clone)]
@@ -197,13 +200,48 @@ async fn task_status(
     }
 }
 
-async fn plugins(State(s): State<HttpState>) -> Json<Value> {
-    let list: Vec<Value> = s
+/// `GET /connector-plugins[?connectorsOnly=false]`: the connectors, or
+/// (KIP-769) also the transformations, predicates and converters.
+async fn plugins(
+    State(s): State<HttpState>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Json<Value> {
+    let connectors_only = !q
+        .iter()
+        .any(|(k, v)| k == "connectorsOnly" && v.eq_ignore_ascii_case("false"));
+    let entry = |class: &str, kind: &str, version: &str| json!({"class": class, "type": kind, "version": version});
+    let mut list: Vec<Value> = s
         .plugins
         .connectors()
         .iter()
-        .map(|p| json!({"class": p.class, "type": p.kind(), "version": p.version}))
+        .map(|p| entry(p.class, p.kind(), p.version))
         .collect();
+    if !connectors_only {
+        let version = env!("CARGO_PKG_VERSION");
+        list.extend(
+            s.plugins
+                .transforms()
+                .iter()
+                .map(|p| entry(p.class, "transformation", p.version)),
+        );
+        list.extend(
+            s.plugins
+                .predicates()
+                .iter()
+                .map(|p| entry(p.class, "predicate", p.version)),
+        );
+        for class in [JSON_CONVERTER, STRING_CONVERTER, BYTE_ARRAY_CONVERTER] {
+            list.push(entry(class, "converter", version));
+        }
+        for class in [
+            SIMPLE_HEADER_CONVERTER,
+            JSON_CONVERTER,
+            STRING_CONVERTER,
+            BYTE_ARRAY_CONVERTER,
+        ] {
+            list.push(entry(class, "header_converter", version));
+        }
+    }
     Json(json!(list))
 }
 
