@@ -5,11 +5,10 @@ use ferry_api::{Field, Schema, SchemaBuilder, SchemaRef, Struct, Value};
 
 use crate::TransformError;
 
-/// A STRUCT builder with the source schema's name, version, doc and
-/// parameters (Kafka's `SchemaUtil.copySchemaBasics`); like Kafka's, it
-/// does not copy optionality or the default.
-pub(crate) fn copy_schema_basics(source: &Schema) -> SchemaBuilder {
-    let mut builder = SchemaBuilder::struct_();
+/// `builder` with the source schema's name, version, doc and parameters
+/// (Kafka's `SchemaUtil.copySchemaBasics`); like Kafka's, it copies neither
+/// optionality nor the default.
+pub(crate) fn copy_schema_basics(source: &Schema, mut builder: SchemaBuilder) -> SchemaBuilder {
     if let Some(name) = &source.name {
         builder = builder.name(name.clone());
     }
@@ -107,13 +106,23 @@ mod tests {
             .optional()
             .field("f", Schema::int32())
             .build();
-        let copy = copy_schema_basics(&source).build();
+        let copy = copy_schema_basics(&source, SchemaBuilder::struct_()).build();
         assert_eq!(copy.name.as_deref(), Some("n"));
         assert_eq!(copy.version, Some(3));
         assert_eq!(copy.doc.as_deref(), Some("d"));
         assert_eq!(copy.parameter("p"), Some("v"));
         assert!(!copy.optional);
         assert!(copy.fields.is_empty());
+    }
+
+    #[test]
+    fn basics_go_onto_the_builder_given() {
+        let source = SchemaBuilder::struct_().name("n").optional().build();
+        let copy =
+            copy_schema_basics(&source, SchemaBuilder::new(ferry_api::SchemaType::Int8)).build();
+        assert_eq!(copy.name.as_deref(), Some("n"));
+        assert!(!copy.optional);
+        assert_eq!(copy.schema_type, ferry_api::SchemaType::Int8);
     }
 
     #[test]
