@@ -12,6 +12,12 @@ pub(crate) fn copy_schema_basics(source: &Schema, mut builder: SchemaBuilder) ->
     if let Some(name) = &source.name {
         builder = builder.name(name.clone());
     }
+    copy_schema_extras(source, builder)
+}
+
+/// `builder` with the source schema's version, doc and parameters: the
+/// basics but the name (Debezium's `copySchemaExcludingName` starts so).
+pub(crate) fn copy_schema_extras(source: &Schema, mut builder: SchemaBuilder) -> SchemaBuilder {
     if let Some(version) = source.version {
         builder = builder.version(version);
     }
