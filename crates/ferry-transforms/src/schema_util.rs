@@ -54,15 +54,26 @@ pub(crate) fn struct_with_fields<'a>(
 ) -> Result<SchemaRef, TransformError> {
     let mut names: Vec<&str> = Vec::new();
     for (name, schema) in fields {
-        if names.contains(&name) {
-            return Err(TransformError::Data(format!(
-                "Cannot create field because of field name duplication {name}"
-            )));
-        }
+        builder = add_field(builder, &names, name, schema)?;
         names.push(name);
-        builder = builder.field(name, schema);
     }
     Ok(builder.build())
+}
+
+/// Adds a field, refusing a name the builder already has (Kafka's
+/// `SchemaBuilder.field`).
+pub(crate) fn add_field(
+    b: SchemaBuilder,
+    existing: &[&str],
+    name: &str,
+    schema: SchemaRef,
+) -> Result<SchemaBuilder, TransformError> {
+    if existing.contains(&name) {
+        return Err(TransformError::Data(format!(
+            "Cannot create field because of field name duplication {name}"
+        )));
+    }
+    Ok(b.field(name, schema))
 }
 
 /// Refuses a null for a required field, as Kafka's `Struct.put` does

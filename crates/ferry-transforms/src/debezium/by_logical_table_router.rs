@@ -25,10 +25,10 @@ use regex::Regex;
 use super::envelope::{is_envelope, AFTER, BEFORE};
 use super::schema_cache::SchemaCache;
 use super::schema_name_adjuster::{Mode, SchemaNameAdjuster, MODES};
-use super::struct_ops::{add_field, read_field};
+use super::struct_ops::read_field;
 use crate::regex_router::java_replacement;
 use crate::requirements::require_struct;
-use crate::schema_util::copy_schema_extras;
+use crate::schema_util::{add_field, copy_schema_extras};
 use crate::TransformError;
 
 /// Key: the regex the whole topic name must match.

@@ -36,11 +36,9 @@ use super::delete_handling::{DeleteHandling, OnDelete, LEGACY_MODES, MODES};
 use super::envelope::{get_string, is_envelope, AFTER, BEFORE, DELETE_CODE, OPERATION};
 use super::field_reference::FieldReference;
 use super::schema_cache::SchemaCache;
-use super::struct_ops::{
-    add_field, keep_fields, rebuild, schema_with_string_field, schema_without,
-};
+use super::struct_ops::{keep_fields, rebuild, schema_with_string_field, schema_without};
 use crate::requirements::{java_class_name, require_struct};
-use crate::schema_util::copy_schema_basics;
+use crate::schema_util::{add_field, copy_schema_basics};
 use crate::TransformError;
 
 /// Key: what happens to deletes and tombstones: `drop`, `tombstone`

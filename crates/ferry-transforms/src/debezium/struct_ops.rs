@@ -5,7 +5,7 @@
 
 use ferry_api::{Field, Schema, SchemaBuilder, SchemaRef, Struct, Value};
 
-use crate::schema_util::copy_schema_basics;
+use crate::schema_util::{add_field, copy_schema_basics};
 use crate::TransformError;
 
 /// An optional copy of a field's schema without its default, as Debezium
@@ -21,22 +21,6 @@ pub(crate) fn optional_copy(schema: &SchemaRef) -> SchemaRef {
     s.optional = true;
     s.default = None;
     SchemaRef::new(s)
-}
-
-/// Adds a field, refusing a name the builder already has (Kafka's
-/// `SchemaBuilder.field`).
-pub(crate) fn add_field(
-    b: SchemaBuilder,
-    existing: &[&str],
-    name: &str,
-    schema: SchemaRef,
-) -> Result<SchemaBuilder, TransformError> {
-    if existing.contains(&name) {
-        return Err(TransformError::Data(format!(
-            "Cannot create field because of field name duplication {name}"
-        )));
-    }
-    Ok(b.field(name, schema))
 }
 
 /// A field's value as Kafka's `Struct.get` reads it (null becomes the
