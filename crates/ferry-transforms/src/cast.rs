@@ -25,10 +25,9 @@ use ferry_api::{
 };
 
 use crate::java_date_format::JavaDateFormat;
-use crate::kafka_util::{
-    copy_schema_basics, field_value, java_class_name, map_get, map_put, require_map,
-    require_struct, SchemaCache,
-};
+use crate::requirements::{java_class_name, require_map, require_struct};
+use crate::schema_cache::SchemaCache;
+use crate::schema_util::{copy_schema_basics, field_value, map_get, map_put};
 use crate::TransformError;
 
 /// Key: `field:type` pairs, or one type for the whole key or value.
@@ -552,7 +551,7 @@ impl Transformation for Cast {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::side_fixtures::{configure, data_message, map, record_with, refused_keys, SIDES};
+    use crate::test_values::{configure, data_message, map, record_with, refused_keys, SIDES};
 
     fn xform(side: KeyOrValue, spec: &str) -> Cast {
         configure(Cast::new(side), &[(SPEC, spec)])

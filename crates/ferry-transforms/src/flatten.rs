@@ -15,9 +15,9 @@ use ferry_api::{
     Transformation, Value,
 };
 
-use crate::kafka_util::{
-    copy_schema_basics, field_value, java_class_name, require_map, require_struct, SchemaCache,
-};
+use crate::requirements::{java_class_name, require_map, require_struct};
+use crate::schema_cache::SchemaCache;
+use crate::schema_util::{copy_schema_basics, field_value};
 use crate::TransformError;
 
 /// Key: the text between the names of nested fields.
@@ -244,7 +244,7 @@ impl Transformation for Flatten {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::side_fixtures::{configure, data_message, map, record_with, SIDES};
+    use crate::test_values::{configure, data_message, map, record_with, SIDES};
 
     fn xform(side: KeyOrValue, pairs: &[(&str, &str)]) -> Flatten {
         configure(Flatten::new(side), pairs)

@@ -5,8 +5,8 @@
 
 use ferry_api::{
     ConfigDef, ConfigError, ConfigErrors, ConfigKey, ConfigType, ConfigValue, ConnectRecord,
-    ConnectResult, Importance, KeyOrValue, Outcome, PropertyMap, Schema, SchemaRef, Struct,
-    Transformation, Validator, Value,
+    ConnectResult, Importance, KeyOrValue, Outcome, PropertyMap, Schema, SchemaBuilder, SchemaRef,
+    Struct, Transformation, Validator, Value,
 };
 
 use crate::config::non_empty_list;
@@ -71,7 +71,7 @@ impl HeaderFrom {
             .iter()
             .filter(|f| !self.fields.contains(&f.name))
             .map(|f| (f.name.as_str(), f.schema.clone()));
-        struct_with_fields(copy_schema_basics(schema), kept)
+        struct_with_fields(copy_schema_basics(schema, SchemaBuilder::struct_()), kept)
     }
 }
 

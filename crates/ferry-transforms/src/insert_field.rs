@@ -8,7 +8,8 @@
 use ferry_api::data::logical;
 use ferry_api::{
     ConfigDef, ConfigError, ConfigErrors, ConfigKey, ConfigType, ConnectRecord, ConnectResult,
-    Importance, KeyOrValue, Outcome, PropertyMap, Schema, SchemaRef, Struct, Transformation, Value,
+    Importance, KeyOrValue, Outcome, PropertyMap, Schema, SchemaBuilder, SchemaRef, Struct,
+    Transformation, Value,
 };
 
 use crate::requirements::{require_map, require_struct};
@@ -136,7 +137,10 @@ impl InsertField {
             .specs()
             .into_iter()
             .filter_map(|(spec, schema)| spec.map(|s| (s.name.as_str(), schema(s.optional))));
-        struct_with_fields(copy_schema_basics(schema), existing.chain(inserted))
+        struct_with_fields(
+            copy_schema_basics(schema, SchemaBuilder::struct_()),
+            existing.chain(inserted),
+        )
     }
 }
 

@@ -45,7 +45,6 @@ pub mod hoist_field;
 pub mod insert_field;
 pub mod insert_header;
 pub mod java_date_format;
-mod kafka_util;
 pub mod mask_field;
 pub mod predicates;
 pub mod regex_router;
@@ -54,8 +53,6 @@ mod requirements;
 mod schema_cache;
 mod schema_util;
 pub mod set_schema_metadata;
-#[cfg(test)]
-mod side_fixtures;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]

@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 use ferry_api::{
     ConfigDef, ConfigErrors, ConfigKey, ConfigType, ConfigValue, ConnectRecord, ConnectResult,
-    Importance, KeyOrValue, Outcome, PropertyMap, Schema, SchemaRef, Struct, Transformation,
-    Validator, Value,
+    Importance, KeyOrValue, Outcome, PropertyMap, Schema, SchemaBuilder, SchemaRef, Struct,
+    Transformation, Validator, Value,
 };
 
 use crate::requirements::{require_map, require_struct};
@@ -74,7 +74,7 @@ impl ReplaceField {
             .iter()
             .filter(|f| self.filter(&f.name))
             .map(|f| (self.renamed(&f.name), f.schema.clone()));
-        struct_with_fields(copy_schema_basics(schema), kept)
+        struct_with_fields(copy_schema_basics(schema, SchemaBuilder::struct_()), kept)
     }
 }
 

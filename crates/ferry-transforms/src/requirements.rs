@@ -1,8 +1,9 @@
 //! The shape checks Kafka's transforms make before touching a record side
-//! (Kafka's `transforms.util.Requirements`), with Kafka's messages.
+//! (Kafka's `transforms.util.Requirements`), with Kafka's messages, and
+//! Java's names for values and schemas in those messages.
 
 use ferry_api::data::logical;
-use ferry_api::{Schema, Struct, Value};
+use ferry_api::{Schema, SchemaRef, Struct, Value};
 
 use crate::TransformError;
 
@@ -32,6 +33,24 @@ pub(crate) fn java_class_name(schema: Option<&Schema>, value: &Value) -> &'stati
         Value::Map(_) => "java.util.HashMap",
         Value::Struct(_) => "org.apache.kafka.connect.data.Struct",
     }
+}
+
+/// A schema as Java's `ConnectSchema.toString()` prints it:
+/// `Schema{INT32}`, `Schema{org.apache.kafka.connect.data.Date:INT32}`.
+pub(crate) fn schema_string(schema: &Schema) -> String {
+    let ty = schema.schema_type.connect_name().to_ascii_uppercase();
+    match &schema.name {
+        Some(name) => format!("Schema{{{name}:{ty}}}"),
+        None => format!("Schema{{{ty}}}"),
+    }
+}
+
+/// The side's schema (Kafka's `requireSchema`).
+pub(crate) fn require_schema<'a>(
+    schema: Option<&'a SchemaRef>,
+    purpose: &str,
+) -> Result<&'a SchemaRef, TransformError> {
+    schema.ok_or_else(|| TransformError::Data(format!("Schema required for [{purpose}]")))
 }
 
 /// The entries of a schemaless map (Kafka's `requireMap`).
@@ -112,5 +131,17 @@ mod tests {
         assert!(require_struct_or_null(None, &Value::Null, "p")
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn messages_name_the_schema_as_java_prints_it() {
+        let err = require_schema(None, "p").unwrap_err();
+        assert_eq!(err.to_string(), "Schema required for [p]");
+        let date = logical::date().build();
+        assert_eq!(
+            schema_string(&date),
+            "Schema{org.apache.kafka.connect.data.Date:INT32}"
+        );
+        assert_eq!(schema_string(&Schema::float64()), "Schema{FLOAT64}");
     }
 }

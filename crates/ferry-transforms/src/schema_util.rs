@@ -5,14 +5,19 @@ use ferry_api::{Field, Schema, SchemaBuilder, SchemaRef, Struct, Value};
 
 use crate::TransformError;
 
-/// A STRUCT builder with the source schema's name, version, doc and
-/// parameters (Kafka's `SchemaUtil.copySchemaBasics`); like Kafka's, it
-/// does not copy optionality or the default.
-pub(crate) fn copy_schema_basics(source: &Schema) -> SchemaBuilder {
-    let mut builder = SchemaBuilder::struct_();
+/// `builder` with the source schema's name, version, doc and parameters
+/// (Kafka's `SchemaUtil.copySchemaBasics`); like Kafka's, it copies neither
+/// optionality nor the default.
+pub(crate) fn copy_schema_basics(source: &Schema, mut builder: SchemaBuilder) -> SchemaBuilder {
     if let Some(name) = &source.name {
         builder = builder.name(name.clone());
     }
+    copy_schema_extras(source, builder)
+}
+
+/// `builder` with the source schema's version, doc and parameters: the
+/// basics but the name (Debezium's `copySchemaExcludingName` starts so).
+pub(crate) fn copy_schema_extras(source: &Schema, mut builder: SchemaBuilder) -> SchemaBuilder {
     if let Some(version) = source.version {
         builder = builder.version(version);
     }
@@ -49,15 +54,26 @@ pub(crate) fn struct_with_fields<'a>(
 ) -> Result<SchemaRef, TransformError> {
     let mut names: Vec<&str> = Vec::new();
     for (name, schema) in fields {
-        if names.contains(&name) {
-            return Err(TransformError::Data(format!(
-                "Cannot create field because of field name duplication {name}"
-            )));
-        }
+        builder = add_field(builder, &names, name, schema)?;
         names.push(name);
-        builder = builder.field(name, schema);
     }
     Ok(builder.build())
+}
+
+/// Adds a field, refusing a name the builder already has (Kafka's
+/// `SchemaBuilder.field`).
+pub(crate) fn add_field(
+    b: SchemaBuilder,
+    existing: &[&str],
+    name: &str,
+    schema: SchemaRef,
+) -> Result<SchemaBuilder, TransformError> {
+    if existing.contains(&name) {
+        return Err(TransformError::Data(format!(
+            "Cannot create field because of field name duplication {name}"
+        )));
+    }
+    Ok(b.field(name, schema))
 }
 
 /// Refuses a null for a required field, as Kafka's `Struct.put` does
@@ -107,13 +123,23 @@ mod tests {
             .optional()
             .field("f", Schema::int32())
             .build();
-        let copy = copy_schema_basics(&source).build();
+        let copy = copy_schema_basics(&source, SchemaBuilder::struct_()).build();
         assert_eq!(copy.name.as_deref(), Some("n"));
         assert_eq!(copy.version, Some(3));
         assert_eq!(copy.doc.as_deref(), Some("d"));
         assert_eq!(copy.parameter("p"), Some("v"));
         assert!(!copy.optional);
         assert!(copy.fields.is_empty());
+    }
+
+    #[test]
+    fn basics_go_onto_the_builder_given() {
+        let source = SchemaBuilder::struct_().name("n").optional().build();
+        let copy =
+            copy_schema_basics(&source, SchemaBuilder::new(ferry_api::SchemaType::Int8)).build();
+        assert_eq!(copy.name.as_deref(), Some("n"));
+        assert!(!copy.optional);
+        assert_eq!(copy.schema_type, ferry_api::SchemaType::Int8);
     }
 
     #[test]

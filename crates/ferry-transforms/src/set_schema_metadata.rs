@@ -15,7 +15,9 @@ use ferry_api::{
     Importance, KeyOrValue, Outcome, PropertyMap, Schema, SchemaRef, Struct, Transformation, Value,
 };
 
-use crate::kafka_util::{field_value, require_schema, SchemaCache};
+use crate::requirements::require_schema;
+use crate::schema_cache::SchemaCache;
+use crate::schema_util::field_value;
 
 /// Key: the schema name to set.
 pub const SCHEMA_NAME: &str = "schema.name";
@@ -143,7 +145,7 @@ impl Transformation for SetSchemaMetadata {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::side_fixtures::{configure, data_message, record_with, refused_keys, SIDES};
+    use crate::test_values::{configure, data_message, record_with, refused_keys, SIDES};
     use ferry_api::{Decimal, SchemaBuilder, SchemaType};
 
     fn xform(side: KeyOrValue, pairs: &[(&str, &str)]) -> SetSchemaMetadata {

@@ -19,6 +19,15 @@ pub(crate) fn configure<T: Transformation>(mut t: T, pairs: &[(&str, &str)]) -> 
     t
 }
 
+/// The keys a refused configuration names, in order.
+pub(crate) fn refused_keys<T: Transformation>(mut t: T, pairs: &[(&str, &str)]) -> Vec<String> {
+    let props: PropertyMap = ferry_api::property_map(pairs.iter().copied());
+    match t.configure(&props) {
+        Ok(()) => panic!("config {pairs:?} accepted"),
+        Err(errors) => errors.iter().map(|e| e.key.clone()).collect(),
+    }
+}
+
 /// A sink record of topic `test` whose `side` has this schema and value
 /// (the other side null, no schema).
 pub(crate) fn record_with(side: KeyOrValue, schema: Option<SchemaRef>, value: Value) -> SinkRecord {

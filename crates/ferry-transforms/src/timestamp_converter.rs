@@ -21,10 +21,9 @@ use ferry_api::{
 };
 
 use crate::java_date_format::JavaDateFormat;
-use crate::kafka_util::{
-    copy_schema_basics, field_value, java_class_name, map_get, map_put, require_map,
-    require_struct_or_null, schema_string, SchemaCache,
-};
+use crate::requirements::{java_class_name, require_map, require_struct_or_null, schema_string};
+use crate::schema_cache::SchemaCache;
+use crate::schema_util::{copy_schema_basics, field_value, map_get, map_put};
 use crate::TransformError;
 
 /// Key: the field holding the timestamp; empty for the whole key or value.
@@ -444,7 +443,7 @@ fn exactly_one_of(allowed: &'static [&'static str]) -> Validator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::side_fixtures::{configure, data_message, map, record_with, refused_keys, SIDES};
+    use crate::test_values::{configure, data_message, map, record_with, refused_keys, SIDES};
 
     /// 1970-01-02T00:00:01.234Z, Kafka's DATE_PLUS_TIME.
     const DATE_PLUS_TIME_UNIX: i64 = 86_401_234;

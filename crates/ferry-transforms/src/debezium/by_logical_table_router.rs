@@ -22,11 +22,13 @@ use ferry_api::{
 };
 use regex::Regex;
 
-use super::envelope::{is_envelope, require_struct, AFTER, BEFORE};
+use super::envelope::{is_envelope, AFTER, BEFORE};
 use super::schema_cache::SchemaCache;
 use super::schema_name_adjuster::{Mode, SchemaNameAdjuster, MODES};
-use super::struct_ops::{add_field, copy_extras, read_field};
+use super::struct_ops::read_field;
 use crate::regex_router::java_replacement;
+use crate::requirements::require_struct;
+use crate::schema_util::{add_field, copy_schema_extras};
 use crate::TransformError;
 
 /// Key: the regex the whole topic name must match.
@@ -80,7 +82,7 @@ struct State {
 /// optionality and (if asked) fields, but no name (Debezium's
 /// `copySchemaExcludingName`).
 fn copy_excluding_name(schema: &Schema, with_fields: bool) -> SchemaBuilder {
-    let mut b = copy_extras(schema, SchemaBuilder::struct_()).set_optional(schema.optional);
+    let mut b = copy_schema_extras(schema, SchemaBuilder::struct_()).set_optional(schema.optional);
     if with_fields {
         for f in &schema.fields {
             b = b.field(f.name.clone(), f.schema.clone());
@@ -332,16 +334,16 @@ impl Transformation for ByLogicalTableRouter {
         let key_schema = match record.key().1 {
             Value::Null => None,
             key => {
-                let key = require_struct(key, PURPOSE)?;
+                let key = require_struct(None, key, PURPOSE)?;
                 Some(state.key_schema(key.schema(), &new_topic)?)
             }
         };
         let (value_schema, value) = record.value();
         let envelope_schema = if !value.is_null() && is_envelope(value_schema) {
-            let envelope = require_struct(value, PURPOSE)?;
+            let envelope = require_struct(None, value, PURPOSE)?;
             for side in [BEFORE, AFTER] {
                 if let Some(v) = envelope.get(side).filter(|v| !v.is_null()) {
-                    require_struct(v, PURPOSE)?;
+                    require_struct(None, v, PURPOSE)?;
                 }
             }
             Some(state.envelope_schema(envelope.schema(), &new_topic)?)

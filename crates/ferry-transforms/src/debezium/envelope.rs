@@ -1,8 +1,9 @@
 //! What Debezium's transforms know about the change event envelope
-//! (Debezium's `Envelope.FieldName`, `SmtManager.isValidEnvelope`) and the
-//! shape checks they make (Kafka's `Requirements`), with their messages.
+//! (Debezium's `Envelope.FieldName`, `SmtManager.isValidEnvelope`) and how
+//! they read a STRING field (Kafka's `Struct.getString`), with its messages.
+//! Their shape checks are Kafka's `Requirements`, in [`crate::requirements`].
 
-use ferry_api::{SchemaRef, Struct, Value};
+use ferry_api::{SchemaRef, Struct};
 
 use crate::TransformError;
 
@@ -40,41 +41,6 @@ pub(crate) fn envelope_schema_name(topic: &str) -> String {
     format!("{topic}{ENVELOPE_SUFFIX}")
 }
 
-/// The Java class Kafka Connect would hold the value as, for messages that
-/// name it.
-pub(crate) fn java_class_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Int8(_) => "java.lang.Byte",
-        Value::Int16(_) => "java.lang.Short",
-        Value::Int32(_) => "java.lang.Integer",
-        Value::Int64(_) => "java.lang.Long",
-        Value::Float32(_) => "java.lang.Float",
-        Value::Float64(_) => "java.lang.Double",
-        Value::Boolean(_) => "java.lang.Boolean",
-        Value::String(_) => "java.lang.String",
-        Value::Bytes(_) => "[B",
-        Value::Decimal(_) => "java.math.BigDecimal",
-        Value::Array(_) => "java.util.ArrayList",
-        Value::Map(_) => "java.util.HashMap",
-        Value::Struct(_) => "org.apache.kafka.connect.data.Struct",
-    }
-}
-
-/// The struct a value holds (Kafka's `Requirements.requireStruct`).
-pub(crate) fn require_struct<'a>(
-    value: &'a Value,
-    purpose: &str,
-) -> Result<&'a Struct, TransformError> {
-    match value {
-        Value::Struct(s) => Ok(s),
-        other => Err(TransformError::Data(format!(
-            "Only Struct objects supported for [{purpose}], found: {}",
-            java_class_name(other)
-        ))),
-    }
-}
-
 /// A STRING field of a struct, as Kafka's `Struct.getString` reads it
 /// (the raw value, no default), with its messages.
 pub(crate) fn get_string<'a>(
@@ -98,6 +64,8 @@ mod tests {
     use ferry_api::{Schema, SchemaBuilder};
 
     use super::*;
+    use crate::requirements::require_struct;
+    use ferry_api::Value;
 
     #[test]
     fn an_envelope_is_a_schema_named_dot_envelope() {
@@ -112,7 +80,7 @@ mod tests {
 
     #[test]
     fn shape_errors_use_kafkas_words() {
-        let err = require_struct(&Value::Int32(1), "p").unwrap_err();
+        let err = require_struct(None, &Value::Int32(1), "p").unwrap_err();
         assert_eq!(
             err.to_string(),
             "Only Struct objects supported for [p], found: java.lang.Integer"

@@ -28,19 +28,17 @@
 
 use ferry_api::{
     ConfigDef, ConfigError, ConfigErrors, ConfigKey, ConfigType, ConfigValue, ConnectRecord,
-    ConnectResult, Headers, Importance, KeyOrValue, Outcome, PropertyMap, Schema, SchemaRef,
-    Struct, Transformation, Validator, Value,
+    ConnectResult, Headers, Importance, KeyOrValue, Outcome, PropertyMap, Schema, SchemaBuilder,
+    SchemaRef, Struct, Transformation, Validator, Value,
 };
 
 use super::delete_handling::{DeleteHandling, OnDelete, LEGACY_MODES, MODES};
-use super::envelope::{
-    get_string, is_envelope, java_class_name, require_struct, AFTER, BEFORE, DELETE_CODE, OPERATION,
-};
+use super::envelope::{get_string, is_envelope, AFTER, BEFORE, DELETE_CODE, OPERATION};
 use super::field_reference::FieldReference;
 use super::schema_cache::SchemaCache;
-use super::struct_ops::{
-    add_field, keep_fields, rebuild, schema_with_string_field, schema_without, struct_basics,
-};
+use super::struct_ops::{keep_fields, rebuild, schema_with_string_field, schema_without};
+use crate::requirements::{java_class_name, require_struct};
+use crate::schema_util::{add_field, copy_schema_basics};
 use crate::TransformError;
 
 /// Key: what happens to deletes and tombstones: `drop`, `tombstone`
@@ -195,7 +193,7 @@ impl ExtractNewRecordState {
             other => {
                 return Err(TransformError::Data(format!(
                     "Header {name} must hold a list of field names, found: {}",
-                    java_class_name(other)
+                    java_class_name(None, other)
                 )))
             }
         };
@@ -242,7 +240,7 @@ impl ExtractNewRecordState {
         let settings = self.settings.as_ref().expect("configured");
         let env_schema = envelope.schema();
         let schema = self.added_schemas.get_or_try_insert(row_schema, op, || {
-            let mut b = struct_basics(row_schema);
+            let mut b = copy_schema_basics(row_schema, SchemaBuilder::struct_());
             let mut names: Vec<&str> = Vec::new();
             for f in &row_schema.fields {
                 b = b.field(f.name.clone(), f.schema.clone());
@@ -269,7 +267,7 @@ impl ExtractNewRecordState {
     fn plan(&mut self, record: &dyn ConnectRecord) -> Result<Option<Plan>, TransformError> {
         let (schema, value) = record.value();
         let schema = schema.expect("an envelope has a schema");
-        let envelope = require_struct(value, "field extraction")?;
+        let envelope = require_struct(None, value, "field extraction")?;
         let after_field = schema
             .field(AFTER)
             .ok_or_else(|| TransformError::Data(format!("Unknown field: {AFTER}")))?;
@@ -301,7 +299,7 @@ impl ExtractNewRecordState {
             }
             const ROUTE_DELETE: &str = "Read record to set topic routing for DELETE";
             if let Some(f) = &route {
-                plan.topic = topic_from(require_struct(before, ROUTE_DELETE)?, f)?;
+                plan.topic = topic_from(require_struct(None, before, ROUTE_DELETE)?, f)?;
             }
             row_struct = match deletes.on_delete {
                 OnDelete::Drop => unreachable!("dropped above"),
@@ -312,7 +310,7 @@ impl ExtractNewRecordState {
                 OnDelete::Tombstone => None,
                 OnDelete::Rewrite => {
                     plan.row = Some(Row::Before);
-                    Some(require_struct(before, "source field insertion")?)
+                    Some(require_struct(None, before, "source field insertion")?)
                 }
             };
         } else {
@@ -321,7 +319,7 @@ impl ExtractNewRecordState {
             } else {
                 "source field insertion"
             };
-            let row = require_struct(after, purpose)?;
+            let row = require_struct(None, after, purpose)?;
             if let Some(f) = &route {
                 plan.topic = topic_from(row, f)?;
             }
@@ -608,7 +606,7 @@ impl Transformation for ExtractNewRecordState {
             let env = if tombstone {
                 None
             } else {
-                Some(require_struct(value, "field extraction")?)
+                Some(require_struct(None, value, "field extraction")?)
             };
             let headers = self.make_headers(env);
             record.headers_mut().0.extend(headers.0);

@@ -5,33 +5,8 @@
 
 use ferry_api::{Field, Schema, SchemaBuilder, SchemaRef, Struct, Value};
 
+use crate::schema_util::{add_field, copy_schema_basics};
 use crate::TransformError;
-
-/// A STRUCT builder with `schema`'s name, version, doc and parameters and
-/// nothing else: required, no default, no fields (Kafka's
-/// `SchemaUtil.copySchemaBasics(schema, SchemaBuilder.struct())`).
-pub(crate) fn struct_basics(schema: &Schema) -> SchemaBuilder {
-    let mut b = SchemaBuilder::struct_();
-    if let Some(n) = &schema.name {
-        b = b.name(n.clone());
-    }
-    b = copy_extras(schema, b);
-    b
-}
-
-/// Version, doc and parameters of `schema` onto `b`.
-pub(crate) fn copy_extras(schema: &Schema, mut b: SchemaBuilder) -> SchemaBuilder {
-    if let Some(v) = schema.version {
-        b = b.version(v);
-    }
-    if let Some(d) = &schema.doc {
-        b = b.doc(d.clone());
-    }
-    for (k, v) in &schema.parameters {
-        b = b.parameter(k.clone(), v.clone());
-    }
-    b
-}
 
 /// An optional copy of a field's schema without its default, as Debezium
 /// gives a field it copies into the row or a header
@@ -46,22 +21,6 @@ pub(crate) fn optional_copy(schema: &SchemaRef) -> SchemaRef {
     s.optional = true;
     s.default = None;
     SchemaRef::new(s)
-}
-
-/// Adds a field, refusing a name the builder already has (Kafka's
-/// `SchemaBuilder.field`).
-pub(crate) fn add_field(
-    b: SchemaBuilder,
-    existing: &[&str],
-    name: &str,
-    schema: SchemaRef,
-) -> Result<SchemaBuilder, TransformError> {
-    if existing.contains(&name) {
-        return Err(TransformError::Data(format!(
-            "Cannot create field because of field name duplication {name}"
-        )));
-    }
-    Ok(b.field(name, schema))
 }
 
 /// A field's value as Kafka's `Struct.get` reads it (null becomes the
@@ -94,7 +53,7 @@ pub(crate) fn schema_with_string_field(
     schema: &Schema,
     name: &str,
 ) -> Result<SchemaRef, TransformError> {
-    let mut b = struct_basics(schema);
+    let mut b = copy_schema_basics(schema, SchemaBuilder::struct_());
     let mut names = Vec::with_capacity(schema.fields.len());
     for f in &schema.fields {
         b = b.field(f.name.clone(), f.schema.clone());
@@ -130,7 +89,7 @@ pub(crate) fn rebuild(
 /// The schema without the `drop` fields (Kafka's `ReplaceField` with
 /// `exclude`): `schema`'s basics and the other fields.
 pub(crate) fn schema_without(schema: &Schema, drop: &[String]) -> SchemaRef {
-    let mut b = struct_basics(schema);
+    let mut b = copy_schema_basics(schema, SchemaBuilder::struct_());
     for f in &schema.fields {
         if !drop.contains(&f.name) {
             b = b.field(f.name.clone(), f.schema.clone());
