@@ -14,6 +14,7 @@ use ferry_api::{
     PropertyMap, TransformPlugin, Transformation,
 };
 
+use crate::error::RuntimeError;
 use crate::plugins::PluginRegistry;
 
 /// Key: the transform aliases, in order.
@@ -200,6 +201,18 @@ impl ChainSpec {
     /// Whether the connector has no transforms.
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
+    }
+
+    /// [`ChainSpec::instantiate`] for a task's run; a failure names the task.
+    pub fn instantiate_for(
+        &self,
+        task: &impl std::fmt::Display,
+    ) -> Result<TransformChain, RuntimeError> {
+        self.instantiate()
+            .map_err(|errors| RuntimeError::InvalidConfig {
+                subject: format!("transforms of task {task}"),
+                errors,
+            })
     }
 
     /// Fresh, configured instances for one task.

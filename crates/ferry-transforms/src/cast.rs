@@ -24,6 +24,7 @@ use ferry_api::{
     SchemaType, Struct, Transformation, Validator, Value,
 };
 
+use crate::config::replace_null_with_default_key;
 use crate::java_date_format::JavaDateFormat;
 use crate::requirements::{java_class_name, require_map, require_struct};
 use crate::schema_cache::SchemaCache;
@@ -33,7 +34,7 @@ use crate::TransformError;
 /// Key: `field:type` pairs, or one type for the whole key or value.
 pub const SPEC: &str = "spec";
 /// Key: whether null struct fields with a default take the default.
-pub const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
+pub use crate::config::REPLACE_NULL_WITH_DEFAULT;
 
 const PURPOSE: &str = "cast types";
 
@@ -491,15 +492,7 @@ impl Transformation for Cast {
                          be cast to string.",
                     ),
             )
-            .define(
-                ConfigKey::new(REPLACE_NULL_WITH_DEFAULT, ConfigType::Boolean)
-                    .default_value("true")
-                    .doc(
-                        "Whether to replace fields that have a default value and that are null \
-                         to the default value. When set to true, the default value is used, \
-                         otherwise null is used.",
-                    ),
-            )
+            .define(replace_null_with_default_key())
     }
 
     fn configure(&mut self, props: &PropertyMap) -> Result<(), ConfigErrors> {

@@ -9,6 +9,7 @@ use ferry_api::{
     Importance, KeyOrValue, Outcome, PropertyMap, Transformation, Value,
 };
 
+use crate::config::replace_null_with_default_key;
 use crate::field_path::{take_at, FieldSyntaxVersion, Found, SingleFieldPath};
 use crate::requirements::{require_map_or_null, require_struct_or_null};
 use crate::TransformError;
@@ -16,7 +17,7 @@ use crate::TransformError;
 /// Key: the field to extract.
 pub const FIELD: &str = "field";
 /// Key: whether a null field with a default extracts as the default.
-pub const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
+pub use crate::config::REPLACE_NULL_WITH_DEFAULT;
 
 const PURPOSE: &str = "field extraction";
 
@@ -71,16 +72,7 @@ impl Transformation for ExtractField {
                     .importance(Importance::Medium)
                     .doc("Field name to extract."),
             )
-            .define(
-                ConfigKey::new(REPLACE_NULL_WITH_DEFAULT, ConfigType::Boolean)
-                    .default_value("true")
-                    .importance(Importance::Medium)
-                    .doc(
-                        "Whether to replace fields that have a default value and that are null \
-                         to the default value. When set to true, the default value is used, \
-                         otherwise null is used.",
-                    ),
-            )
+            .define(replace_null_with_default_key())
             .define(FieldSyntaxVersion::config_key())
     }
 

@@ -10,6 +10,7 @@ use ferry_api::{
 };
 
 use crate::config::non_empty_list;
+use crate::config::replace_null_with_default_key;
 use crate::requirements::{require_map, require_struct};
 use crate::schema_cache::SchemaCache;
 use crate::schema_util::{copy_schema_basics, field_value, map_get, struct_with_fields};
@@ -22,7 +23,7 @@ pub const HEADERS: &str = "headers";
 /// Key: `move` or `copy`.
 pub const OPERATION: &str = "operation";
 /// Key: whether null fields with a default are read as the default.
-pub const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
+pub use crate::config::REPLACE_NULL_WITH_DEFAULT;
 
 /// Whether the fields stay in the key / value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,16 +126,7 @@ impl Transformation for HeaderFrom {
                          to be copied to the headers (retained in the key/value).",
                     ),
             )
-            .define(
-                ConfigKey::new(REPLACE_NULL_WITH_DEFAULT, ConfigType::Boolean)
-                    .default_value("true")
-                    .importance(Importance::Medium)
-                    .doc(
-                        "Whether to replace fields that have a default value and that are null \
-                         to the default value. When set to true, the default value is used, \
-                         otherwise null is used.",
-                    ),
-            )
+            .define(replace_null_with_default_key())
     }
 
     fn configure(&mut self, props: &PropertyMap) -> Result<(), ConfigErrors> {

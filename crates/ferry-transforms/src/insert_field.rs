@@ -12,6 +12,7 @@ use ferry_api::{
     Transformation, Value,
 };
 
+use crate::config::replace_null_with_default_key;
 use crate::requirements::{require_map, require_struct};
 use crate::schema_cache::SchemaCache;
 use crate::schema_util::{copy_schema_basics, map_put, struct_with_fields};
@@ -30,7 +31,7 @@ pub const STATIC_FIELD: &str = "static.field";
 /// Key: the static value.
 pub const STATIC_VALUE: &str = "static.value";
 /// Key: whether null fields with a default are copied as the default.
-pub const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
+pub use crate::config::REPLACE_NULL_WITH_DEFAULT;
 
 const PURPOSE: &str = "field insertion";
 
@@ -184,16 +185,7 @@ impl Transformation for InsertField {
                     .importance(Importance::Medium)
                     .doc("Static field value, if field name configured."),
             )
-            .define(
-                ConfigKey::new(REPLACE_NULL_WITH_DEFAULT, ConfigType::Boolean)
-                    .default_value("true")
-                    .importance(Importance::Medium)
-                    .doc(
-                        "Whether to replace fields that have a default value and that are null \
-                         to the default value. When set to true, the default value is used, \
-                         otherwise null is used.",
-                    ),
-            )
+            .define(replace_null_with_default_key())
     }
 
     fn configure(&mut self, props: &PropertyMap) -> Result<(), ConfigErrors> {

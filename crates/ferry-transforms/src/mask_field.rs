@@ -14,6 +14,7 @@ use ferry_api::{
 };
 
 use crate::config::non_empty_list;
+use crate::config::replace_null_with_default_key;
 use crate::requirements::{java_class_name, require_map, require_struct};
 use crate::schema_util::{field_value, map_get, map_put};
 use crate::TransformError;
@@ -23,7 +24,7 @@ pub const FIELDS: &str = "fields";
 /// Key: the value masked numbers and strings get instead of the empty one.
 pub const REPLACEMENT: &str = "replacement";
 /// Key: whether null fields with a default are read as the default.
-pub const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
+pub use crate::config::REPLACE_NULL_WITH_DEFAULT;
 
 const PURPOSE: &str = "mask fields";
 
@@ -221,16 +222,7 @@ impl Transformation for MaskField {
                          (numeric or non-empty string values only).",
                     ),
             )
-            .define(
-                ConfigKey::new(REPLACE_NULL_WITH_DEFAULT, ConfigType::Boolean)
-                    .default_value("true")
-                    .importance(Importance::Medium)
-                    .doc(
-                        "Whether to replace fields that have a default value and that are null \
-                         to the default value. When set to true, the default value is used, \
-                         otherwise null is used.",
-                    ),
-            )
+            .define(replace_null_with_default_key())
     }
 
     fn configure(&mut self, props: &PropertyMap) -> Result<(), ConfigErrors> {

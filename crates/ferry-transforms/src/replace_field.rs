@@ -13,6 +13,7 @@ use ferry_api::{
     Transformation, Validator, Value,
 };
 
+use crate::config::replace_null_with_default_key;
 use crate::requirements::{require_map, require_struct};
 use crate::schema_cache::SchemaCache;
 use crate::schema_util::{copy_schema_basics, map_put, struct_with_fields};
@@ -25,7 +26,7 @@ pub const INCLUDE: &str = "include";
 /// Key: `old:new` rename pairs.
 pub const RENAMES: &str = "renames";
 /// Key: whether null fields with a default are copied as the default.
-pub const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
+pub use crate::config::REPLACE_NULL_WITH_DEFAULT;
 /// Deprecated key for `exclude`.
 pub const BLACKLIST: &str = "blacklist";
 /// Deprecated key for `include`.
@@ -148,16 +149,7 @@ impl Transformation for ReplaceField {
                     .importance(Importance::Medium)
                     .doc("Field rename mappings."),
             )
-            .define(
-                ConfigKey::new(REPLACE_NULL_WITH_DEFAULT, ConfigType::Boolean)
-                    .default_value("true")
-                    .importance(Importance::Medium)
-                    .doc(
-                        "Whether to replace fields that have a default value and that are null \
-                         to the default value. When set to true, the default value is used, \
-                         otherwise null is used.",
-                    ),
-            )
+            .define(replace_null_with_default_key())
     }
 
     fn configure(&mut self, props: &PropertyMap) -> Result<(), ConfigErrors> {

@@ -15,6 +15,7 @@ use ferry_api::{
     Importance, KeyOrValue, Outcome, PropertyMap, Schema, SchemaRef, Struct, Transformation, Value,
 };
 
+use crate::config::replace_null_with_default_key;
 use crate::requirements::require_schema;
 use crate::schema_cache::SchemaCache;
 use crate::schema_util::field_value;
@@ -24,7 +25,7 @@ pub const SCHEMA_NAME: &str = "schema.name";
 /// Key: the schema version to set.
 pub const SCHEMA_VERSION: &str = "schema.version";
 /// Key: whether null struct fields with a default take the default.
-pub const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
+pub use crate::config::REPLACE_NULL_WITH_DEFAULT;
 
 const PURPOSE: &str = "updating schema metadata";
 
@@ -76,15 +77,7 @@ impl Transformation for SetSchemaMetadata {
                     .importance(Importance::High)
                     .doc("Schema version to set."),
             )
-            .define(
-                ConfigKey::new(REPLACE_NULL_WITH_DEFAULT, ConfigType::Boolean)
-                    .default_value("true")
-                    .doc(
-                        "Whether to replace fields that have a default value and that are null \
-                         to the default value. When set to true, the default value is used, \
-                         otherwise null is used.",
-                    ),
-            )
+            .define(replace_null_with_default_key())
     }
 
     fn configure(&mut self, props: &PropertyMap) -> Result<(), ConfigErrors> {

@@ -9,6 +9,7 @@ use ferry_api::{
 };
 
 use crate::config::non_empty_list;
+use crate::config::replace_null_with_default_key;
 use crate::requirements::{require_map, require_struct};
 use crate::schema_cache::SchemaCache;
 use crate::schema_util::{field_value, map_get, struct_with_fields};
@@ -17,7 +18,7 @@ use crate::TransformError;
 /// Key: the value fields that form the key.
 pub const FIELDS: &str = "fields";
 /// Key: whether null fields with a default are copied as the default.
-pub const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
+pub use crate::config::REPLACE_NULL_WITH_DEFAULT;
 
 const PURPOSE: &str = "copying fields from value to key";
 
@@ -64,16 +65,7 @@ impl Transformation for ValueToKey {
                     .importance(Importance::High)
                     .doc("Field names on the record value to extract as the record key."),
             )
-            .define(
-                ConfigKey::new(REPLACE_NULL_WITH_DEFAULT, ConfigType::Boolean)
-                    .default_value("true")
-                    .importance(Importance::Medium)
-                    .doc(
-                        "Whether to replace fields that have a default value and that are null \
-                         to the default value. When set to true, the default value is used, \
-                         otherwise null is used.",
-                    ),
-            )
+            .define(replace_null_with_default_key())
     }
 
     fn configure(&mut self, props: &PropertyMap) -> Result<(), ConfigErrors> {

@@ -97,13 +97,7 @@ pub async fn run_sink_task(
     let id = spec.id.clone();
     let metrics = services.metrics.task(&id.connector, id.task);
     let codec = RecordCodec::for_task(&services, &spec)?;
-    let transforms =
-        spec.transforms
-            .instantiate()
-            .map_err(|errors| RuntimeError::InvalidConfig {
-                subject: format!("transforms of task {id}"),
-                errors,
-            })?;
+    let transforms = spec.transforms.instantiate_for(&id)?;
     let (config, max_batch) = consumer_settings(&services, &spec);
     let (events_tx, mut events) = mpsc::channel(CHANNEL_BATCHES);
     let context = consumer_context(

@@ -100,13 +100,7 @@ pub async fn run_source_task(
     let id = spec.id.clone();
     let metrics = services.metrics.task(&id.connector, id.task);
     let codec = RecordCodec::for_task(&services, &spec)?;
-    let transforms =
-        spec.transforms
-            .instantiate()
-            .map_err(|errors| RuntimeError::InvalidConfig {
-                subject: format!("transforms of task {id}"),
-                errors,
-            })?;
+    let transforms = spec.transforms.instantiate_for(&id)?;
     let tracker = Arc::new(Mutex::new(AckTracker::default()));
     let context = AckContext {
         tracker: Arc::clone(&tracker),
