@@ -6,6 +6,7 @@ use ferry_api::{
     PropertyMap, Validator,
 };
 
+use crate::error_handling::{dead_letter_queue_keys, error_handling_keys, ErrorHandling};
 use crate::worker::{restart_policy_keys, RestartPolicy};
 
 /// Key: the connector's unique name.
@@ -22,8 +23,7 @@ pub const TOPICS_REGEX: &str = "topics.regex";
 pub const TRANSFORMS: &str = "transforms";
 /// Key: predicates for transforms.
 pub const PREDICATES: &str = "predicates";
-/// Key: error tolerance.
-pub const ERRORS_TOLERANCE: &str = "errors.tolerance";
+pub use crate::error_handling::ERRORS_TOLERANCE;
 
 /// Whether the connector reads from or writes to Kafka.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,14 +62,7 @@ pub fn common_config_def(kind: ConnectorKind) -> ConfigDef {
             .doc("Aliases of the transformations to apply to records."))
         .define(ConfigKey::new(PREDICATES, ConfigType::List).default_value("")
             .importance(Importance::Low).group("Predicates").doc("Aliases of predicates used by transforms."))
-        .define(ConfigKey::new(ERRORS_TOLERANCE, ConfigType::String).default_value("none")
-            .validator(Validator::custom(|v| match v {
-                ConfigValue::String(s) if s.eq_ignore_ascii_case("none") => Ok(()),
-                ConfigValue::String(s) if s.eq_ignore_ascii_case("all") => Err("errors.tolerance=all (skip or dead-letter bad records) is not supported yet: a bad record fails the task; use none".into()),
-                _ => Err("must be one of [none, all]".into()),
-            }))
-            .importance(Importance::Medium).group("Error Handling")
-            .doc("Behaviour for tolerating errors during connector operation. 'none' fails the task on the first bad record."))
+        .merge(&error_handling_keys())
         .merge(&restart_policy_keys());
     match kind {
         ConnectorKind::Source => def,
@@ -83,7 +76,8 @@ pub fn common_config_def(kind: ConnectorKind) -> ConfigDef {
                     _ => Ok(()),
                 }))
                 .importance(Importance::High).group("Common")
-                .doc("Regular expression of topics to consume. Exactly one of topics and topics.regex must be set.")),
+                .doc("Regular expression of topics to consume. Exactly one of topics and topics.regex must be set."))
+            .merge(&dead_letter_queue_keys()),
     }
 }
 
@@ -109,6 +103,8 @@ pub struct ConnectorConfig {
     pub subscription: Option<Subscription>,
     /// Restart policy (worker default, overridable per connector).
     pub restart: RestartPolicy,
+    /// The `errors.*` keys.
+    pub errors: ErrorHandling,
     /// All properties, after config-provider substitution.
     pub props: PropertyMap,
 }
@@ -173,6 +169,7 @@ impl ConnectorConfig {
             tasks_max: parsed.int(TASKS_MAX).unwrap_or(1).max(1) as usize,
             subscription,
             restart: RestartPolicy::from_parsed(&parsed),
+            errors: ErrorHandling::from_parsed(&parsed),
             props,
         })
     }
@@ -215,7 +212,7 @@ mod tests {
             property_map([
                 ("connector.class", "X"),
                 ("tasks.max", "0"),
-                ("errors.tolerance", "all"),
+                ("errors.tolerance", "some"),
             ]),
             ConnectorKind::Source,
             &PropertyMap::new(),

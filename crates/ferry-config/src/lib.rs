@@ -32,6 +32,7 @@
 pub mod client;
 pub mod connector;
 pub mod error;
+pub mod error_handling;
 pub mod files;
 pub mod properties;
 pub mod providers;

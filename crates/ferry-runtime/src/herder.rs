@@ -286,6 +286,7 @@ impl StandaloneHerder {
                 task_props,
                 subscription: config.subscription.clone(),
                 transforms: Arc::clone(&transforms),
+                errors: config.errors.clone(),
             };
             let factory = self.task_factory(&instance, spec);
             let services = Arc::clone(&self.services);

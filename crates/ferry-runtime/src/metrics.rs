@@ -30,6 +30,10 @@ pub struct Metrics {
     task_status: IntGaugeVec,
     task_restarts: IntCounterVec,
     record_errors: IntCounterVec,
+    records_skipped: IntCounterVec,
+    errors_logged: IntCounterVec,
+    dlq_requests: IntCounterVec,
+    dlq_failures: IntCounterVec,
     connector_gauges: Arc<Mutex<HashMap<String, GaugeVec>>>,
     connector_counters: Arc<Mutex<HashMap<String, IntCounterVec>>>,
 }
@@ -92,6 +96,10 @@ impl Metrics {
             task_status: gauge(&r, "kafka_connect_connector_task_metrics_status", "1 for the task's current state.", &["connector", "task", "state"]),
             task_restarts: counter(&r, "ferry_task_restarts_total", "Automatic restarts of failed tasks."),
             record_errors: counter(&r, "kafka_connect_task_error_metrics_total_record_errors", "Records that failed conversion or processing."),
+            records_skipped: counter(&r, "kafka_connect_task_error_metrics_total_records_skipped", "Records skipped because of errors (errors.tolerance=all)."),
+            errors_logged: counter(&r, "kafka_connect_task_error_metrics_total_errors_logged", "Errors written to the log (errors.log.enable)."),
+            dlq_requests: counter(&r, "kafka_connect_task_error_metrics_deadletterqueue_produce_requests", "Records sent to the dead letter queue."),
+            dlq_failures: counter(&r, "kafka_connect_task_error_metrics_deadletterqueue_produce_failures", "Records the dead letter queue did not accept."),
             connector_gauges: Arc::default(),
             connector_counters: Arc::default(),
             registry: r,
@@ -117,6 +125,10 @@ impl Metrics {
             offset_commit_failure: self.offset_commit_failure.with_label_values(&l),
             task_restarts: self.task_restarts.with_label_values(&l),
             record_errors: self.record_errors.with_label_values(&l),
+            records_skipped: self.records_skipped.with_label_values(&l),
+            errors_logged: self.errors_logged.with_label_values(&l),
+            dlq_requests: self.dlq_requests.with_label_values(&l),
+            dlq_failures: self.dlq_failures.with_label_values(&l),
         }
     }
 
@@ -260,6 +272,10 @@ pub struct TaskMetrics {
     pub offset_commit_failure: prometheus::IntCounter,
     pub task_restarts: prometheus::IntCounter,
     pub record_errors: prometheus::IntCounter,
+    pub records_skipped: prometheus::IntCounter,
+    pub errors_logged: prometheus::IntCounter,
+    pub dlq_requests: prometheus::IntCounter,
+    pub dlq_failures: prometheus::IntCounter,
 }
 
 #[cfg(test)]

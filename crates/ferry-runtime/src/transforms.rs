@@ -245,6 +245,15 @@ struct Step {
     predicate: Option<(usize, bool)>,
 }
 
+/// A transform failed on a record.
+#[derive(Debug)]
+pub struct TransformFailure {
+    /// The transform's class.
+    pub class: &'static str,
+    /// A data error naming the transform's alias and class.
+    pub error: ConnectError,
+}
+
 /// One task's transforms, applied in order.
 #[derive(Default)]
 pub struct TransformChain {
@@ -260,7 +269,7 @@ impl TransformChain {
 
     /// Runs the record through every transform whose predicate (if any)
     /// holds, stopping when one drops it. An error names the transform.
-    pub fn apply(&mut self, record: &mut dyn ConnectRecord) -> Result<Outcome, ConnectError> {
+    pub fn apply(&mut self, record: &mut dyn ConnectRecord) -> Result<Outcome, TransformFailure> {
         for step in &mut self.steps {
             if let Some((p, negate)) = step.predicate {
                 if self.predicates[p].test(record) == negate {
@@ -271,12 +280,15 @@ impl TransformChain {
                 Ok(Outcome::Keep) => {}
                 Ok(Outcome::Drop) => return Ok(Outcome::Drop),
                 Err(e) => {
-                    return Err(ConnectError::data(format!(
-                        "transform {} ({}) failed: {}",
-                        step.alias,
-                        step.class,
-                        e.full_message()
-                    )))
+                    return Err(TransformFailure {
+                        class: step.class,
+                        error: ConnectError::data(format!(
+                            "transform {} ({}) failed: {}",
+                            step.alias,
+                            step.class,
+                            e.full_message()
+                        )),
+                    })
                 }
             }
         }

@@ -3,6 +3,7 @@
 
 mod ack_tracker;
 mod codec;
+mod errant;
 mod fetch_positions;
 mod offset_flush;
 mod put_retry;
@@ -71,4 +72,6 @@ pub struct TaskSpec {
     pub subscription: Option<ferry_config::connector::Subscription>,
     /// The connector's transforms, instantiated afresh for each run.
     pub transforms: std::sync::Arc<crate::transforms::ChainSpec>,
+    /// The connector's `errors.*` settings.
+    pub errors: ferry_config::error_handling::ErrorHandling,
 }

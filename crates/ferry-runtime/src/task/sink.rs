@@ -1,6 +1,7 @@
 //! The sink executor: one consumer per task in group `connect-<name>`,
 //! batches to `put`, and commits of exactly what `pre_commit` returns.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
@@ -9,21 +10,25 @@ use std::time::{Duration, Instant};
 use ferry_api::{
     ConnectError, Outcome, PropertyMap, SinkRecord, SinkTask, SinkTaskContext, TopicPartition,
 };
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::types::RDKafkaErrorCode;
 use tokio::sync::{mpsc, watch};
 
 use super::codec::RecordCodec;
+use super::errant::{DlqContext, ErrantMetrics, ErrantReporter, RawRecord, RecordFailure, Stage};
 use super::offset_flush::FlushSchedule;
 use super::put_retry::PutRetry;
 use super::sink_fetcher::{
-    consumer_context, offsets_list, FetchCommand, FetchEvent, Fetcher, SinkConsumer,
+    consumer_context, offsets_list, FetchCommand, FetchEvent, Fetched, Fetcher, SinkConsumer,
 };
 use super::sink_progress::{of_revoked, SinkProgress};
 use super::{TaskSpec, WorkerServices};
 use crate::error::RuntimeError;
 use crate::kafka_client::ToRdkafka;
 use crate::metrics::TaskMetrics;
-use crate::transforms::TransformChain;
+use crate::transforms::{TransformChain, TransformFailure};
 use ferry_config::client::{client_config, ClientRole};
 use ferry_config::connector::Subscription;
 
@@ -98,6 +103,7 @@ pub async fn run_sink_task(
     let metrics = services.metrics.task(&id.connector, id.task);
     let codec = RecordCodec::for_task(&services, &spec)?;
     let transforms = spec.transforms.instantiate_for(&id)?;
+    let errant = Arc::new(errant_reporter(&services, &spec, &metrics).await?);
     let (config, max_batch) = consumer_settings(&services, &spec);
     let (events_tx, mut events) = mpsc::channel(CHANNEL_BATCHES);
     let context = consumer_context(
@@ -140,6 +146,7 @@ pub async fn run_sink_task(
         commands_rx,
         max_batch,
         Arc::clone(&stop),
+        Arc::clone(&errant),
     );
     let fetch_thread = std::thread::Builder::new()
         .name(format!("fetch-{id}"))
@@ -155,6 +162,7 @@ pub async fn run_sink_task(
         metrics,
         progress: SinkProgress::default(),
         transforms,
+        errant,
     };
     let mut schedule = FlushSchedule::new(services.worker.offset_flush_interval, Instant::now());
     let result: Result<(), RuntimeError> = loop {
@@ -218,6 +226,7 @@ struct SinkLoop<'a> {
     metrics: TaskMetrics,
     progress: SinkProgress,
     transforms: TransformChain,
+    errant: Arc<ErrantReporter>,
 }
 
 impl SinkLoop<'_> {
@@ -231,24 +240,34 @@ impl SinkLoop<'_> {
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), RuntimeError> {
         match event {
-            FetchEvent::Batch(mut records) => {
+            FetchEvent::Batch(Fetched {
+                mut records,
+                mut skipped,
+                raw,
+            }) => {
                 self.progress.drop_rewinding(&mut records);
-                self.metrics.sink_record_read.inc_by(records.len() as u64);
-                if records.is_empty() {
+                self.progress.drop_rewinding_positions(&mut skipped);
+                self.metrics
+                    .sink_record_read
+                    .inc_by((records.len() + skipped.len()) as u64);
+                if records.is_empty() && skipped.is_empty() {
                     return Ok(());
                 }
-                if self.transforms.is_empty() {
+                if self.transforms.is_empty() && skipped.is_empty() {
                     self.put(&records, shutdown).await?;
                     self.progress.processed(&records);
                     return Ok(());
                 }
-                // Records a transform drops are done: their offsets are
-                // committed with the rest, as in Kafka Connect.
-                let read: Vec<(TopicPartition, i64)> = records
+                // Records a transform drops or that were skipped as bad are
+                // done: their offsets are committed with the rest, as in
+                // Kafka Connect.
+                let mut read: Vec<(TopicPartition, i64)> = records
                     .iter()
                     .map(|r| (r.original.clone(), r.original_offset))
+                    .chain(skipped)
                     .collect();
-                let kept = self.transform(records)?;
+                read.sort();
+                let kept = self.transform(records, &raw)?;
                 if !kept.is_empty() {
                     self.put(&kept, shutdown).await?;
                 }
@@ -299,18 +318,30 @@ impl SinkLoop<'_> {
     }
 
     /// Runs the connector's transforms; a failure names the record.
-    fn transform(&mut self, records: Vec<SinkRecord>) -> Result<Vec<SinkRecord>, RuntimeError> {
+    fn transform(
+        &mut self,
+        records: Vec<SinkRecord>,
+        raw: &HashMap<(TopicPartition, i64), RawRecord>,
+    ) -> Result<Vec<SinkRecord>, RuntimeError> {
         let mut kept = Vec::with_capacity(records.len());
         for mut record in records {
             match self.transforms.apply(&mut record) {
                 Ok(Outcome::Keep) => kept.push(record),
                 Ok(Outcome::Drop) => {}
-                Err(e) => {
+                Err(TransformFailure { class, error }) => {
                     let at = record.position();
-                    return Err(self.failed(
-                        "transforming",
-                        ConnectError::data(format!("{} (record at {at})", e.full_message())),
-                    ));
+                    let failure = RecordFailure {
+                        stage: Stage::Transformation,
+                        class: class.to_string(),
+                        error: ConnectError::data(format!(
+                            "{} (record at {at})",
+                            error.full_message()
+                        )),
+                    };
+                    let original = raw.get(&(record.original.clone(), record.original_offset));
+                    if let Err(e) = self.errant.report(failure, original) {
+                        return Err(self.failed("transforming", e));
+                    }
                 }
             }
         }
@@ -378,6 +409,9 @@ impl SinkLoop<'_> {
 
     /// Asks the task what is durable, restricted to assigned partitions.
     async fn durable_offsets(&mut self) -> Result<Vec<(TopicPartition, i64)>, ConnectError> {
+        // A skipped record's offset is committed only after its DLQ copy is.
+        let errant = Arc::clone(&self.errant);
+        tokio::task::block_in_place(|| errant.flush(DLQ_FLUSH_TIMEOUT))?;
         let Some(current) = self.progress.pre_commit_input() else {
             return Ok(Vec::new());
         };
@@ -413,6 +447,80 @@ impl SinkLoop<'_> {
         }
         Ok(())
     }
+}
+
+/// How long an offset commit waits for the dead-letter queue.
+const DLQ_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The task's errant record reporter: with a dead-letter queue, its
+/// producer, after creating the topic if it is missing (as Kafka Connect
+/// does, one partition, `errors.deadletterqueue.topic.replication.factor`).
+async fn errant_reporter(
+    services: &WorkerServices,
+    spec: &TaskSpec,
+    metrics: &TaskMetrics,
+) -> Result<ErrantReporter, RuntimeError> {
+    let id = &spec.id;
+    let producer = match &spec.errors.dead_letter_queue {
+        None => None,
+        Some(dlq) => {
+            let admin: AdminClient<DefaultClientContext> = client_config(
+                &services.worker.props,
+                ClientRole::Admin,
+                &spec.connector_props,
+            )
+            .to_rdkafka()
+            .create()
+            .map_err(|e| {
+                RuntimeError::kafka(format!("creating the admin client of task {id}"), e)
+            })?;
+            let topic = NewTopic::new(
+                &dlq.topic,
+                1,
+                TopicReplication::Fixed(i32::from(dlq.replication_factor)),
+            );
+            let created = admin
+                .create_topics([&topic], &AdminOptions::new())
+                .await
+                .map_err(|e| {
+                    RuntimeError::kafka(format!("creating the dead letter queue {}", dlq.topic), e)
+                })?;
+            for result in created {
+                match result {
+                    Ok(_) => {
+                        tracing::info!(task = %id, topic = %dlq.topic, "created the dead letter queue topic")
+                    }
+                    Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                    Err((topic, code)) => {
+                        return Err(RuntimeError::Worker(format!(
+                            "task {id}: cannot create the dead letter queue topic {topic}: {code}"
+                        )))
+                    }
+                }
+            }
+            let mut config = client_config(
+                &services.worker.props,
+                ClientRole::Producer,
+                &spec.connector_props,
+            )
+            .to_rdkafka();
+            if config.get("client.id").is_none() {
+                config.set("client.id", format!("connector-dlq-producer-{id}"));
+            }
+            let producer = config
+                .create_with_context(DlqContext::default())
+                .map_err(|e| {
+                    RuntimeError::kafka(format!("creating the DLQ producer of task {id}"), e)
+                })?;
+            Some(producer)
+        }
+    };
+    Ok(ErrantReporter::new(
+        id.clone(),
+        spec.errors.clone(),
+        producer,
+        ErrantMetrics::of(metrics),
+    ))
 }
 
 /// The group's committed offsets of newly assigned partitions.
@@ -466,6 +574,7 @@ mod tests {
     fn spec(connector: &[(&str, &str)]) -> TaskSpec {
         TaskSpec {
             transforms: Default::default(),
+            errors: Default::default(),
             id: task_id("s3", 1),
             connector_props: property_map(connector.iter().copied()),
             task_props: PropertyMap::new(),

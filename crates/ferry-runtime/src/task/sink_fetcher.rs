@@ -23,13 +23,33 @@ use rdkafka::{ClientContext, Offset, Timestamp, TopicPartitionList};
 use tokio::sync::mpsc;
 
 use super::codec::RecordCodec;
+use super::errant::{ErrantReporter, RawRecord, RecordFailure, Stage};
 use super::fetch_positions::FetchPositions;
 use super::TaskId;
+
+/// One poll's worth of records.
+#[derive(Default)]
+pub(crate) struct Fetched {
+    /// Converted records, in the order read.
+    pub records: Vec<SinkRecord>,
+    /// Records that failed conversion and were skipped
+    /// (`errors.tolerance=all`): done, their offsets count as processed.
+    pub skipped: Vec<(TopicPartition, i64)>,
+    /// The records as read, by position, when a dead-letter queue needs them
+    /// (for records a transform fails on).
+    pub raw: HashMap<(TopicPartition, i64), RawRecord>,
+}
+
+impl Fetched {
+    fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.skipped.is_empty()
+    }
+}
 
 /// What the fetch thread tells the task loop, in order.
 pub(crate) enum FetchEvent {
     /// Converted records.
-    Batch(Vec<SinkRecord>),
+    Batch(Fetched),
     /// Partitions were assigned.
     Assigned(Vec<TopicPartition>),
     /// Partitions are being revoked; reply with the offsets to commit.
@@ -174,11 +194,13 @@ pub(crate) struct Fetcher {
     pub commands: std_mpsc::Receiver<FetchCommand>,
     pub max_batch: usize,
     pub stop: Arc<AtomicBool>,
+    errant: Arc<ErrantReporter>,
     topics: HashMap<String, Arc<str>>,
     positions: FetchPositions,
 }
 
 impl Fetcher {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         id: TaskId,
         consumer: Arc<SinkConsumer>,
@@ -187,6 +209,7 @@ impl Fetcher {
         commands: std_mpsc::Receiver<FetchCommand>,
         max_batch: usize,
         stop: Arc<AtomicBool>,
+        errant: Arc<ErrantReporter>,
     ) -> Self {
         Fetcher {
             id,
@@ -196,6 +219,7 @@ impl Fetcher {
             commands,
             max_batch: max_batch.max(1),
             stop,
+            errant,
             topics: HashMap::new(),
             positions: FetchPositions::default(),
         }
@@ -261,11 +285,11 @@ impl Fetcher {
 
     /// Polls up to `max_batch` messages: waits up to 100 ms for the first,
     /// then takes what is already fetched.
-    fn fetch_batch(&mut self) -> Result<Vec<SinkRecord>, ConnectError> {
-        let mut batch = Vec::new();
+    fn fetch_batch(&mut self) -> Result<Fetched, ConnectError> {
+        let mut batch = Fetched::default();
         let mut repeats = 0u64;
         let mut wait = Duration::from_millis(100);
-        while batch.len() < self.max_batch {
+        while batch.records.len() + batch.skipped.len() < self.max_batch {
             let consumer = Arc::clone(&self.consumer);
             let polled = consumer.poll(wait);
             // Rebalance callbacks ran inside `poll`.
@@ -279,7 +303,26 @@ impl Fetcher {
                         .positions
                         .accept(&topic, message.partition(), message.offset())
                     {
-                        batch.push(convert(&self.codec, topic, &message)?);
+                        let raw = self
+                            .errant
+                            .wants_raw()
+                            .then(|| RawRecord::of(Arc::clone(&topic), &message));
+                        match convert_staged(&self.codec, topic, &message) {
+                            Ok(record) => {
+                                if let Some(raw) = raw {
+                                    batch.raw.insert((raw.at.clone(), raw.offset), raw);
+                                }
+                                batch.records.push(record);
+                            }
+                            Err(failure) => {
+                                let at = TopicPartition::new(
+                                    self.topic(message.topic()),
+                                    message.partition(),
+                                );
+                                self.errant.report(failure, raw.as_ref())?;
+                                batch.skipped.push((at, message.offset()));
+                            }
+                        }
                     } else {
                         repeats += 1;
                     }
@@ -314,38 +357,59 @@ impl Fetcher {
 /// Converts a message with the connector's converters. A failure names
 /// the record (`topic-partition@offset`) and the converter. `topic` is the
 /// message's topic name, interned by the fetcher.
+#[cfg(test)]
 fn convert<M: Message>(
     codec: &RecordCodec,
     topic: Arc<str>,
     m: &M,
 ) -> Result<SinkRecord, ConnectError> {
+    convert_staged(codec, topic, m).map_err(|f| f.error)
+}
+
+/// [`convert`], saying which converter failed.
+fn convert_staged<M: Message>(
+    codec: &RecordCodec,
+    topic: Arc<str>,
+    m: &M,
+) -> Result<SinkRecord, RecordFailure> {
     let tp = TopicPartition {
         topic: Arc::clone(&topic),
         partition: m.partition(),
     };
     let offset = m.offset();
-    let fail = |what: &str, class: &str, e: ConnectError| ConnectError::Data {
-        message: format!(
-            "cannot convert the {what} of the record at {tp}@{offset} with {class}: {}",
-            e.full_message()
-        ),
-        source: None,
+    let fail = |stage: Stage, what: &str, class: &str, e: ConnectError| RecordFailure {
+        stage,
+        class: class.to_string(),
+        error: ConnectError::Data {
+            message: format!(
+                "cannot convert the {what} of the record at {tp}@{offset} with {class}: {}",
+                e.full_message()
+            ),
+            source: None,
+        },
     };
     let (key_schema, key) = codec
         .key
         .to_connect(&topic, m.key())
-        .map_err(|e| fail("key", &codec.classes.0, e))?;
+        .map_err(|e| fail(Stage::KeyConverter, "key", &codec.classes.0, e))?;
     let (value_schema, value) = codec
         .value
         .to_connect(&topic, m.payload())
-        .map_err(|e| fail("value", &codec.classes.1, e))?;
+        .map_err(|e| fail(Stage::ValueConverter, "value", &codec.classes.1, e))?;
     let mut headers = Headers::new();
     if let Some(hs) = m.headers() {
         for h in hs.iter() {
             let (schema, value) = codec
                 .header
                 .to_connect_header(&topic, h.key, h.value)
-                .map_err(|e| fail(&format!("header {:?}", h.key), "header.converter", e))?;
+                .map_err(|e| {
+                    fail(
+                        Stage::HeaderConverter,
+                        &format!("header {:?}", h.key),
+                        "header.converter",
+                        e,
+                    )
+                })?;
             headers.add(h.key, schema, value);
         }
     }

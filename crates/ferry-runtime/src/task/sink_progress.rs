@@ -50,6 +50,14 @@ impl SinkProgress {
         }
     }
 
+    /// Like [`SinkProgress::drop_rewinding`], for positions of records
+    /// that were skipped rather than converted.
+    pub(crate) fn drop_rewinding_positions(&self, positions: &mut Vec<(TopicPartition, i64)>) {
+        if !self.rewinding.is_empty() {
+            positions.retain(|(tp, _)| !self.rewinding.contains(tp));
+        }
+    }
+
     /// `put` took `records`: each one's original partition has processed
     /// up to its original offset, so the next offset to read is one more.
     pub(crate) fn processed(&mut self, records: &[SinkRecord]) {

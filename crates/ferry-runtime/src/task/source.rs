@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use super::ack_tracker::{AckToken, AckTracker};
 use super::codec::RecordCodec;
+use super::errant::{ErrantMetrics, ErrantReporter, RecordFailure, Stage};
 use super::offset_flush::{flush_source_offsets, FlushSchedule};
 use super::topic_creation::{TopicCreation, TopicCreator};
 use super::{TaskSpec, WorkerServices};
@@ -21,7 +22,7 @@ use crate::error::RuntimeError;
 use crate::kafka_client::ToRdkafka;
 use crate::metrics::TaskMetrics;
 use crate::offsets::ConnectorOffsets;
-use crate::transforms::TransformChain;
+use crate::transforms::{TransformChain, TransformFailure};
 use ferry_api::Outcome;
 use ferry_config::client::{client_config, ClientRole};
 
@@ -150,6 +151,12 @@ pub async fn run_source_task(
         tracker,
         codec,
         transforms,
+        errant: ErrantReporter::new(
+            id.clone(),
+            spec.errors.clone(),
+            None,
+            ErrantMetrics::of(&metrics),
+        ),
         metrics,
         creator,
     };
@@ -180,6 +187,7 @@ struct SourceLoop<'a> {
     tracker: Arc<Mutex<AckTracker>>,
     codec: RecordCodec,
     transforms: TransformChain,
+    errant: ErrantReporter,
     metrics: TaskMetrics,
     creator: Option<TopicCreator>,
 }
@@ -236,17 +244,26 @@ impl SourceLoop<'_> {
         if self.transforms.is_empty() {
             return Ok(Outcome::Keep);
         }
-        self.transforms.apply(record).map_err(|e| {
-            let from = serde_json::Value::Object(record.source_partition.clone());
-            self.failed(
-                "transforming",
-                ConnectError::data(format!(
-                    "{} (record for topic {} from source partition {from})",
-                    e.full_message(),
-                    record.topic
-                )),
-            )
-        })
+        match self.transforms.apply(record) {
+            Ok(outcome) => Ok(outcome),
+            Err(TransformFailure { class, error }) => {
+                let from = serde_json::Value::Object(record.source_partition.clone());
+                let failure = RecordFailure {
+                    stage: Stage::Transformation,
+                    class: class.to_string(),
+                    error: ConnectError::data(format!(
+                        "{} (record for topic {} from source partition {from})",
+                        error.full_message(),
+                        record.topic
+                    )),
+                };
+                // Tolerated (errors.tolerance=all): skipped like a dropped record.
+                match self.errant.report(failure, None) {
+                    Ok(()) => Ok(Outcome::Drop),
+                    Err(e) => Err(self.failed("transforming", e)),
+                }
+            }
+        }
     }
 
     /// A transform dropped the record: nothing is written, and its offset
@@ -265,69 +282,22 @@ impl SourceLoop<'_> {
         }
         // The tracker keeps the offset; the record needs it no more.
         let source_offset = std::mem::take(&mut record.source_offset);
-        let topic = record.topic.as_str();
-        let where_ = || {
-            format!(
-                "record for topic {topic} from source partition {}",
-                serde_json::Value::Object(record.source_partition.clone())
-            )
-        };
-        let key = self
-            .codec
-            .key
-            .from_connect(topic, record.key_schema.as_ref(), &record.key)
-            .map_err(|e| {
-                self.failed(
-                    "converting",
-                    ConnectError::data(format!(
-                        "cannot convert the key of the {} with {}: {}",
-                        where_(),
-                        self.codec.classes.0,
-                        e.full_message()
-                    )),
-                )
-            })?;
-        let value = self
-            .codec
-            .value
-            .from_connect(topic, record.value_schema.as_ref(), &record.value)
-            .map_err(|e| {
-                self.failed(
-                    "converting",
-                    ConnectError::data(format!(
-                        "cannot convert the value of the {} with {}: {}",
-                        where_(),
-                        self.codec.classes.1,
-                        e.full_message()
-                    )),
-                )
-            })?;
-        let mut headers = None;
-        if !record.headers.is_empty() {
-            let mut hs = OwnedHeaders::new_with_capacity(record.headers.len());
-            for h in record.headers.iter() {
-                let bytes = self
-                    .codec
-                    .header
-                    .from_connect_header(topic, &h.key, h.schema.as_ref(), &h.value)
-                    .map_err(|e| {
-                        self.failed(
-                            "converting",
-                            ConnectError::data(format!(
-                                "cannot convert header {:?} of the {}: {}",
-                                h.key,
-                                where_(),
-                                e.full_message()
-                            )),
-                        )
-                    })?;
-                hs = hs.insert(Header {
-                    key: &h.key,
-                    value: bytes.as_deref(),
-                });
+        let (key, value, headers) = match convert_record(&self.codec, &record) {
+            Ok(converted) => converted,
+            Err(failure) => {
+                // Tolerated (errors.tolerance=all): skipped like a dropped record.
+                return match self.errant.report(failure, None) {
+                    Ok(()) => {
+                        record.source_offset = source_offset;
+                        self.dropped(record);
+                        Ok(())
+                    }
+                    Err(e) => Err(self.failed("converting", e)),
+                };
             }
-            headers = Some(hs);
-        }
+        };
+        let topic = record.topic.as_str();
+        let where_ = || describe(&record);
         let token = self
             .tracker()
             .register(&record.source_partition, source_offset);
@@ -384,6 +354,88 @@ impl SourceLoop<'_> {
     }
 }
 
+/// `record for topic t from source partition {…}`, for error messages.
+fn describe(record: &SourceRecord) -> String {
+    format!(
+        "record for topic {} from source partition {}",
+        record.topic,
+        serde_json::Value::Object(record.source_partition.clone())
+    )
+}
+
+/// A source record's key, value and headers as bytes, or which converter
+/// failed on it.
+#[allow(clippy::type_complexity)]
+fn convert_record(
+    codec: &RecordCodec,
+    record: &SourceRecord,
+) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>, Option<OwnedHeaders>), RecordFailure> {
+    let topic = record.topic.as_str();
+    let where_ = || describe(record);
+    let fail = |stage: Stage, class: &str, message: String| RecordFailure {
+        stage,
+        class: class.to_string(),
+        error: ConnectError::data(message),
+    };
+    let key = codec
+        .key
+        .from_connect(topic, record.key_schema.as_ref(), &record.key)
+        .map_err(|e| {
+            fail(
+                Stage::KeyConverter,
+                &codec.classes.0,
+                format!(
+                    "cannot convert the key of the {} with {}: {}",
+                    where_(),
+                    codec.classes.0,
+                    e.full_message()
+                ),
+            )
+        })?;
+    let value = codec
+        .value
+        .from_connect(topic, record.value_schema.as_ref(), &record.value)
+        .map_err(|e| {
+            fail(
+                Stage::ValueConverter,
+                &codec.classes.1,
+                format!(
+                    "cannot convert the value of the {} with {}: {}",
+                    where_(),
+                    codec.classes.1,
+                    e.full_message()
+                ),
+            )
+        })?;
+    let mut headers = None;
+    if !record.headers.is_empty() {
+        let mut hs = OwnedHeaders::new_with_capacity(record.headers.len());
+        for h in record.headers.iter() {
+            let bytes = codec
+                .header
+                .from_connect_header(topic, &h.key, h.schema.as_ref(), &h.value)
+                .map_err(|e| {
+                    fail(
+                        Stage::HeaderConverter,
+                        "header.converter",
+                        format!(
+                            "cannot convert header {:?} of the {}: {}",
+                            h.key,
+                            where_(),
+                            e.full_message()
+                        ),
+                    )
+                })?;
+            hs = hs.insert(Header {
+                key: &h.key,
+                value: bytes.as_deref(),
+            });
+        }
+        headers = Some(hs);
+    }
+    Ok((key, value, headers))
+}
+
 #[cfg(test)]
 mod tests {
     use ferry_api::PropertyMap;
@@ -394,6 +446,7 @@ mod tests {
     fn spec(connector: &[(&str, &str)]) -> TaskSpec {
         TaskSpec {
             transforms: Default::default(),
+            errors: Default::default(),
             id: task_id("pg", 0),
             connector_props: ferry_api::property_map(connector.iter().copied()),
             task_props: PropertyMap::new(),

@@ -1,0 +1,171 @@
+//! `errors.tolerance=all` with a dead-letter queue on the real stack: every
+//! good record reaches the sink once, every bad one (a value the converter
+//! cannot read, or one a transform fails on) is in the DLQ topic with its
+//! original bytes and Kafka Connect's `__connect.errors.*` headers, the
+//! error metrics count them, and the offsets cover them all.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use ferry_tests::kafka::{committed_offsets, create_topic, produce};
+use ferry_tests::pg::read_keyed;
+use ferry_tests::worker::{worker_properties, write_properties, Worker};
+use ferry_tests::{http_get, read_lines, test_dir, unique, wait_for};
+
+const RECORDS: usize = 2_000;
+
+/// Record `i`: every 100th is not JSON, every 100th + 50 has a field the
+/// `Cast` transform cannot turn into a number; the rest are good.
+fn record(i: usize) -> Vec<u8> {
+    match i % 100 {
+        0 => format!("not json {i}").into_bytes(),
+        50 => format!(r#"{{"n":"x{i}"}}"#).into_bytes(),
+        _ => format!(r#"{{"n":"{i}"}}"#).into_bytes(),
+    }
+}
+
+fn metric(port: u16, name: &str, connector: &str) -> Option<f64> {
+    let (_, text) = http_get(port, "/metrics")?;
+    text.lines()
+        .find(|l| l.starts_with(name) && l.contains(&format!("connector=\"{connector}\"")))?
+        .rsplit(' ')
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn bad_records_go_to_the_dead_letter_queue_and_good_ones_through_once() {
+    let dir = test_dir();
+    let topic = unique("dlq-in");
+    let dlq = unique("dlq-out");
+    create_topic(&topic, 1);
+    let values: Vec<Vec<u8>> = (0..RECORDS).map(record).collect();
+    for chunk in values.chunks(500) {
+        let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+        produce(&topic, 0, &refs);
+    }
+    let port = Worker::port();
+    let worker_file = worker_properties(dir.path(), port, &[]);
+    let output = dir.path().join("out.txt");
+    let name = unique("dlq-sink");
+    let connector = dir.path().join("sink.properties");
+    write_properties(
+        &connector,
+        &[
+            ("name", &name),
+            ("connector.class", "FileStreamSink"),
+            ("file", output.to_str().unwrap()),
+            ("topics", &topic),
+            (
+                "value.converter",
+                "org.apache.kafka.connect.json.JsonConverter",
+            ),
+            ("value.converter.schemas.enable", "false"),
+            ("transforms", "toInt"),
+            (
+                "transforms.toInt.type",
+                "org.apache.kafka.connect.transforms.Cast$Value",
+            ),
+            ("transforms.toInt.spec", "n:int32"),
+            ("errors.tolerance", "all"),
+            ("errors.log.enable", "true"),
+            ("errors.deadletterqueue.topic.name", &dlq),
+            ("errors.deadletterqueue.topic.replication.factor", "1"),
+            ("errors.deadletterqueue.context.headers.enable", "true"),
+        ],
+    );
+    let mut worker = Worker::start(dir.path(), &worker_file, &[connector], port);
+    let bad = RECORDS / 50;
+    let good = RECORDS - bad;
+    wait_for(
+        "every good record in the file",
+        Duration::from_secs(120),
+        || (read_lines(&output).len() >= good).then_some(()),
+    );
+
+    let lines = read_lines(&output);
+    assert_eq!(lines.len(), good, "each good record once");
+    let expected: BTreeSet<String> = (0..RECORDS)
+        .filter(|i| i % 50 != 0)
+        .map(|i| format!("{{n={i}}}"))
+        .collect();
+    assert_eq!(lines.iter().cloned().collect::<BTreeSet<_>>(), expected);
+
+    let dead = read_keyed(&dlq, bad, Duration::from_secs(20));
+    assert_eq!(dead.len(), bad, "every bad record in the DLQ once");
+    for d in &dead {
+        let offset: usize = d
+            .header("__connect.errors.offset")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            d.value.as_deref().map(str::as_bytes),
+            Some(record(offset).as_slice()),
+            "the original bytes"
+        );
+        assert_eq!(d.header("__connect.errors.topic"), Some(topic.as_str()));
+        assert_eq!(d.header("__connect.errors.partition"), Some("0"));
+        assert_eq!(
+            d.header("__connect.errors.connector.name"),
+            Some(name.as_str())
+        );
+        assert_eq!(d.header("__connect.errors.task.id"), Some("0"));
+        let (stage, class) = if offset % 100 == 0 {
+            (
+                "VALUE_CONVERTER",
+                "org.apache.kafka.connect.json.JsonConverter",
+            )
+        } else {
+            (
+                "TRANSFORMATION",
+                "org.apache.kafka.connect.transforms.Cast$Value",
+            )
+        };
+        assert_eq!(d.header("__connect.errors.stage"), Some(stage), "{d:?}");
+        assert_eq!(
+            d.header("__connect.errors.class.name"),
+            Some(class),
+            "{d:?}"
+        );
+        assert!(
+            d.header("__connect.errors.exception.message")
+                .unwrap()
+                .contains(&format!("{topic}-0@{offset}")),
+            "{d:?}"
+        );
+    }
+
+    let group = format!("connect-{name}");
+    wait_for("every offset committed", Duration::from_secs(60), || {
+        (committed_offsets(&group, &topic, 1).get(&0) == Some(&(RECORDS as i64))).then_some(())
+    });
+    for (metric_name, want) in [
+        ("kafka_connect_task_error_metrics_total_record_errors", bad),
+        (
+            "kafka_connect_task_error_metrics_total_records_skipped",
+            bad,
+        ),
+        ("kafka_connect_task_error_metrics_total_errors_logged", bad),
+        (
+            "kafka_connect_task_error_metrics_deadletterqueue_produce_requests",
+            bad,
+        ),
+    ] {
+        assert_eq!(
+            metric(port, metric_name, &name),
+            Some(want as f64),
+            "{metric_name}"
+        );
+    }
+    let (_, status) = http_get(port, &format!("/connectors/{name}/status")).unwrap();
+    assert!(status.contains("RUNNING"), "{status}");
+    assert!(
+        worker
+            .log_text()
+            .contains("error in record processing, skipping it"),
+        "errors.log.enable logs the skipped records"
+    );
+    worker.terminate(Duration::from_secs(30));
+}
