@@ -169,3 +169,90 @@ fn bad_records_go_to_the_dead_letter_queue_and_good_ones_through_once() {
     );
     worker.terminate(Duration::from_secs(30));
 }
+
+/// The issue's scale: 100,000 records, 1% malformed, into S3.
+#[test]
+fn with_100k_records_and_1_percent_malformed_every_good_one_lands_in_s3_once() {
+    use ferry_tests::s3_sink::{serial, Sink, JSON_SCHEMALESS};
+    const N: usize = 100_000;
+    let _one_sink_at_a_time = serial();
+    let topic = unique("dlq-s3-in");
+    let dlq = unique("dlq-s3-out");
+    create_topic(&topic, 1);
+    let value = |i: usize| -> Vec<u8> {
+        if i % 100 == 7 {
+            format!("{{broken {i}").into_bytes()
+        } else {
+            format!(r#"{{"n":{i}}}"#).into_bytes()
+        }
+    };
+    let values: Vec<Vec<u8>> = (0..N).map(value).collect();
+    for chunk in values.chunks(10_000) {
+        let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+        produce(&topic, 0, &refs);
+    }
+    let bad = N / 100;
+    let good = N - bad;
+    let mut props = vec![
+        (
+            "format.class",
+            "io.confluent.connect.s3.format.json.JsonFormat",
+        ),
+        // 99,000 good records: exactly ten full objects.
+        ("flush.size", "9900"),
+        ("errors.tolerance", "all"),
+        ("errors.deadletterqueue.topic.name", dlq.as_str()),
+        ("errors.deadletterqueue.topic.replication.factor", "1"),
+        ("errors.deadletterqueue.context.headers.enable", "true"),
+    ];
+    props.extend_from_slice(JSON_SCHEMALESS);
+    let sink = Sink::new(("topics", &topic), &props);
+    let mut worker = sink.start();
+    let objects = sink.wait_objects(10, 300);
+    sink.wait_committed(&topic, N as i64, 120);
+
+    let mut seen = BTreeSet::new();
+    let mut lines = 0;
+    for o in &objects {
+        for line in sink.get(o).lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+            seen.insert(v["n"].as_u64().expect("n") as usize);
+            lines += 1;
+        }
+    }
+    assert_eq!(lines, good, "each good record exactly once");
+    let expected: BTreeSet<usize> = (0..N).filter(|i| i % 100 != 7).collect();
+    assert_eq!(seen, expected);
+
+    let dead = read_keyed(&dlq, bad, Duration::from_secs(30));
+    assert_eq!(dead.len(), bad, "every malformed record in the DLQ");
+    let offsets: BTreeSet<usize> = dead
+        .iter()
+        .map(|d| {
+            assert_eq!(d.header("__connect.errors.stage"), Some("VALUE_CONVERTER"));
+            let offset = d
+                .header("__connect.errors.offset")
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(
+                d.value.as_deref().map(str::as_bytes),
+                Some(value(offset).as_slice())
+            );
+            offset
+        })
+        .collect();
+    assert_eq!(
+        offsets,
+        (0..N).filter(|i| i % 100 == 7).collect::<BTreeSet<_>>()
+    );
+    assert_eq!(
+        metric(
+            sink.port,
+            "kafka_connect_task_error_metrics_total_records_skipped",
+            &sink.name
+        ),
+        Some(bad as f64)
+    );
+    worker.terminate(Duration::from_secs(30));
+}
