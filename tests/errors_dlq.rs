@@ -87,7 +87,7 @@ fn bad_records_go_to_the_dead_letter_queue_and_good_ones_through_once() {
     let lines = read_lines(&output);
     assert_eq!(lines.len(), good, "each good record once");
     let expected: BTreeSet<String> = (0..RECORDS)
-        .filter(|i| i % 50 != 0)
+        .filter(|i| !i.is_multiple_of(50))
         .map(|i| format!("{{n={i}}}"))
         .collect();
     assert_eq!(lines.iter().cloned().collect::<BTreeSet<_>>(), expected);
@@ -112,7 +112,7 @@ fn bad_records_go_to_the_dead_letter_queue_and_good_ones_through_once() {
             Some(name.as_str())
         );
         assert_eq!(d.header("__connect.errors.task.id"), Some("0"));
-        let (stage, class) = if offset % 100 == 0 {
+        let (stage, class) = if offset.is_multiple_of(100) {
             (
                 "VALUE_CONVERTER",
                 "org.apache.kafka.connect.json.JsonConverter",
