@@ -175,7 +175,8 @@ impl ErrantReporter {
         }
     }
 
-    /// Whether failed records need their original bytes (a DLQ is set).
+    /// Whether there is a dead-letter queue (failed records then need
+    /// their original bytes, and commits wait for it).
     pub(crate) fn wants_raw(&self) -> bool {
         self.dlq.is_some()
     }

@@ -75,3 +75,28 @@ pub struct TaskSpec {
     /// The connector's `errors.*` settings.
     pub errors: ferry_config::error_handling::ErrorHandling,
 }
+
+/// The admin client of a task (topic creation, the dead-letter queue),
+/// with the connector's `admin.override.*` settings.
+pub(crate) fn admin_client(
+    services: &WorkerServices,
+    spec: &TaskSpec,
+) -> Result<
+    rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext>,
+    crate::error::RuntimeError,
+> {
+    use crate::kafka_client::ToRdkafka;
+    ferry_config::client::client_config(
+        &services.worker.props,
+        ferry_config::client::ClientRole::Admin,
+        &spec.connector_props,
+    )
+    .to_rdkafka()
+    .create()
+    .map_err(|e| {
+        crate::error::RuntimeError::kafka(
+            format!("creating the admin client of task {}", spec.id),
+            e,
+        )
+    })
+}

@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use ferry_api::{
     ConnectError, Outcome, PropertyMap, SinkRecord, SinkTask, SinkTaskContext, TopicPartition,
 };
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
 use tokio::sync::{mpsc, watch};
@@ -410,8 +409,10 @@ impl SinkLoop<'_> {
     /// Asks the task what is durable, restricted to assigned partitions.
     async fn durable_offsets(&mut self) -> Result<Vec<(TopicPartition, i64)>, ConnectError> {
         // A skipped record's offset is committed only after its DLQ copy is.
-        let errant = Arc::clone(&self.errant);
-        tokio::task::block_in_place(|| errant.flush(DLQ_FLUSH_TIMEOUT))?;
+        if self.errant.wants_raw() {
+            let errant = Arc::clone(&self.errant);
+            tokio::task::block_in_place(|| errant.flush(DLQ_FLUSH_TIMEOUT))?;
+        }
         let Some(current) = self.progress.pre_commit_input() else {
             return Ok(Vec::new());
         };
@@ -464,16 +465,7 @@ async fn errant_reporter(
     let producer = match &spec.errors.dead_letter_queue {
         None => None,
         Some(dlq) => {
-            let admin: AdminClient<DefaultClientContext> = client_config(
-                &services.worker.props,
-                ClientRole::Admin,
-                &spec.connector_props,
-            )
-            .to_rdkafka()
-            .create()
-            .map_err(|e| {
-                RuntimeError::kafka(format!("creating the admin client of task {id}"), e)
-            })?;
+            let admin = super::admin_client(services, spec)?;
             let topic = NewTopic::new(
                 &dlq.topic,
                 1,

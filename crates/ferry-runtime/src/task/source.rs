@@ -114,16 +114,7 @@ pub async fn run_source_task(
 
     let creator = match TopicCreation::from_props(&spec.connector_props, &services.worker.props) {
         Ok(Some(rules)) => {
-            let admin = client_config(
-                &services.worker.props,
-                ClientRole::Admin,
-                &spec.connector_props,
-            )
-            .to_rdkafka()
-            .create()
-            .map_err(|e| {
-                RuntimeError::kafka(format!("creating the admin client of task {id}"), e)
-            })?;
+            let admin = super::admin_client(&services, &spec)?;
             Some(TopicCreator::new(rules, admin))
         }
         Ok(None) => None,
