@@ -154,6 +154,7 @@ pub(crate) struct ErrantReporter {
     dlq: Option<(DeadLetterQueue, ThreadedProducer<DlqContext>)>,
     metrics: ErrantMetrics,
     reported_failures: AtomicU64,
+    transforms_follow: bool,
 }
 
 impl ErrantReporter {
@@ -172,7 +173,22 @@ impl ErrantReporter {
             dlq,
             metrics,
             reported_failures: AtomicU64::new(0),
+            transforms_follow: false,
         }
+    }
+
+    /// Records that convert can still fail in the connector's transforms,
+    /// so with a DLQ their bytes are kept until the transforms ran.
+    pub(crate) fn with_transforms(mut self, transforms: bool) -> Self {
+        self.transforms_follow = transforms;
+        self
+    }
+
+    /// Whether a converted record's original bytes must be kept: only with
+    /// a DLQ and transforms after the converters (a record that fails
+    /// conversion is copied when it fails).
+    pub(crate) fn keeps_converted_raw(&self) -> bool {
+        self.dlq.is_some() && self.transforms_follow
     }
 
     /// Whether there is a dead-letter queue (failed records then need

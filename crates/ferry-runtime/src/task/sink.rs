@@ -102,7 +102,11 @@ pub async fn run_sink_task(
     let metrics = services.metrics.task(&id.connector, id.task);
     let codec = RecordCodec::for_task(&services, &spec)?;
     let transforms = spec.transforms.instantiate_for(&id)?;
-    let errant = Arc::new(errant_reporter(&services, &spec, &metrics).await?);
+    let errant = Arc::new(
+        errant_reporter(&services, &spec, &metrics)
+            .await?
+            .with_transforms(!transforms.is_empty()),
+    );
     let (config, max_batch) = consumer_settings(&services, &spec);
     let (events_tx, mut events) = mpsc::channel(CHANNEL_BATCHES);
     let context = consumer_context(
@@ -260,12 +264,11 @@ impl SinkLoop<'_> {
                 // Records a transform drops or that were skipped as bad are
                 // done: their offsets are committed with the rest, as in
                 // Kafka Connect.
-                let mut read: Vec<(TopicPartition, i64)> = records
+                let read: Vec<(TopicPartition, i64)> = records
                     .iter()
                     .map(|r| (r.original.clone(), r.original_offset))
                     .chain(skipped)
                     .collect();
-                read.sort();
                 let kept = self.transform(records, &raw)?;
                 if !kept.is_empty() {
                     self.put(&kept, shutdown).await?;

@@ -303,24 +303,24 @@ impl Fetcher {
                         .positions
                         .accept(&topic, message.partition(), message.offset())
                     {
-                        let raw = self
-                            .errant
-                            .wants_raw()
-                            .then(|| RawRecord::of(Arc::clone(&topic), &message));
-                        match convert_staged(&self.codec, topic, &message) {
+                        match convert_staged(&self.codec, Arc::clone(&topic), &message) {
                             Ok(record) => {
-                                if let Some(raw) = raw {
+                                if self.errant.keeps_converted_raw() {
+                                    let raw = RawRecord::of(topic, &message);
                                     batch.raw.insert((raw.at.clone(), raw.offset), raw);
                                 }
                                 batch.records.push(record);
                             }
                             Err(failure) => {
-                                let at = TopicPartition::new(
-                                    self.topic(message.topic()),
-                                    message.partition(),
-                                );
+                                let raw = self
+                                    .errant
+                                    .wants_raw()
+                                    .then(|| RawRecord::of(Arc::clone(&topic), &message));
                                 self.errant.report(failure, raw.as_ref())?;
-                                batch.skipped.push((at, message.offset()));
+                                batch.skipped.push((
+                                    TopicPartition::new(topic, message.partition()),
+                                    message.offset(),
+                                ));
                             }
                         }
                     } else {

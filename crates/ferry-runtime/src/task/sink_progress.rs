@@ -69,10 +69,13 @@ impl SinkProgress {
     }
 
     /// Like [`SinkProgress::processed`], for records read at these
-    /// positions, including those a transform dropped before `put`.
+    /// positions, in any order (including those a transform dropped or that
+    /// were skipped as bad): a partition's position only moves forward
+    /// here; a rewind or revocation forgets it first.
     pub(crate) fn processed_at(&mut self, read: impl IntoIterator<Item = (TopicPartition, i64)>) {
         for (tp, offset) in read {
-            self.current.insert(tp, offset + 1);
+            let next = self.current.entry(tp).or_insert(offset + 1);
+            *next = (*next).max(offset + 1);
         }
     }
 
@@ -167,6 +170,22 @@ mod tests {
     fn sorted(mut v: Vec<(TopicPartition, i64)>) -> Vec<(TopicPartition, i64)> {
         v.sort();
         v
+    }
+
+    #[test]
+    fn positions_in_any_order_move_a_partition_forward_only() {
+        let tp = TopicPartition::new("t", 0);
+        let mut p = assigned(std::slice::from_ref(&tp));
+        p.processed_at([(tp.clone(), 9), (tp.clone(), 4)]);
+        assert_eq!(p.pre_commit_input().unwrap()[&tp], 10);
+        p.rewind(tp.clone());
+        p.rewound(&tp);
+        p.processed_at([(tp.clone(), 2)]);
+        assert_eq!(
+            p.pre_commit_input().unwrap()[&tp],
+            3,
+            "a rewind starts again"
+        );
     }
 
     fn assigned(partitions: &[TopicPartition]) -> SinkProgress {
