@@ -58,7 +58,10 @@ fn source_and_sink_transforms_route_records_and_offsets_follow_the_read_topic() 
             ("transforms.rename.predicate", "isRouted"),
             // Applies to no record: its predicate matches every topic and is
             // negated (were negate ignored, Filter would drop every line).
-            ("transforms.never.type", "org.apache.kafka.connect.transforms.Filter"),
+            (
+                "transforms.never.type",
+                "org.apache.kafka.connect.transforms.Filter",
+            ),
             ("transforms.never.predicate", "any"),
             ("transforms.never.negate", "true"),
             ("predicates", "isRouted,any"),
