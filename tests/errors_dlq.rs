@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use ferry_tests::kafka::{committed_offsets, create_topic, produce};
+use ferry_tests::kafka::{committed_offsets, create_topic, produce, produce_nullable};
 use ferry_tests::pg::read_keyed;
 use ferry_tests::worker::{worker_properties, write_properties, Worker};
 use ferry_tests::{http_get, read_lines, test_dir, unique, wait_for};
@@ -254,5 +254,111 @@ fn with_100k_records_and_1_percent_malformed_every_good_one_lands_in_s3_once() {
         ),
         Some(bad as f64)
     );
+    worker.terminate(Duration::from_secs(30));
+}
+
+/// The S3 sink's own errant records (KIP-610): with `errors.tolerance=all`
+/// a record its format cannot write (AvroFormat and a value without a
+/// schema) and a null value under `behavior.on.null.values=ignore` are
+/// reported through the task's errant record reporter, as Confluent's
+/// sink does: both land in the DLQ with stage `TASK_PUT`, the rest in S3,
+/// and the offsets cover all of them.
+#[test]
+fn the_s3_sink_reports_records_its_format_cannot_write() {
+    use ferry_tests::s3_sink::{serial, Sink, JSON_WITH_SCHEMA};
+    let _one_sink_at_a_time = serial();
+    let topic = unique("errant-s3-in");
+    let dlq = unique("errant-s3-out");
+    create_topic(&topic, 1);
+    let row = |n: usize| {
+        format!(
+            r#"{{"schema":{{"type":"struct","name":"row","fields":[{{"field":"n","type":"int32"}}]}},"payload":{{"n":{n}}}}}"#
+        )
+    };
+    let schemaless = r#"{"schema":null,"payload":{"n":3}}"#.to_string();
+    let values: Vec<Option<String>> = (0..10)
+        .map(|i| match i {
+            3 => Some(schemaless.clone()),
+            6 => None,
+            _ => Some(row(i)),
+        })
+        .collect();
+    let refs: Vec<Option<&[u8]>> = values
+        .iter()
+        .map(|v| v.as_deref().map(str::as_bytes))
+        .collect();
+    produce_nullable(&topic, 0, &refs);
+    let mut props = vec![
+        (
+            "format.class",
+            "io.confluent.connect.s3.format.avro.AvroFormat",
+        ),
+        ("flush.size", "4"),
+        ("behavior.on.null.values", "ignore"),
+        ("errors.tolerance", "all"),
+        ("errors.deadletterqueue.topic.name", dlq.as_str()),
+        ("errors.deadletterqueue.topic.replication.factor", "1"),
+        ("errors.deadletterqueue.context.headers.enable", "true"),
+    ];
+    props.extend_from_slice(JSON_WITH_SCHEMA);
+    let sink = Sink::new(("topics", &topic), &props);
+    let mut worker = sink.start();
+    let objects = sink.wait_objects(2, 120);
+    sink.wait_committed(&topic, 10, 120);
+    assert_eq!(
+        objects,
+        vec![
+            format!("{topic}/partition=0/{topic}+0+0000000000.avro"),
+            format!("{topic}/partition=0/{topic}+0+0000000005.avro"),
+        ]
+    );
+    let rows = sink.read_avro("**/*.avro", "print([x['n'] for x in r])");
+    assert_eq!(rows.trim(), "[0, 1, 2, 4]\n[5, 7, 8, 9]");
+
+    let dead = read_keyed(&dlq, 2, Duration::from_secs(30));
+    assert_eq!(dead.len(), 2, "both errant records in the DLQ");
+    for d in &dead {
+        assert_eq!(d.header("__connect.errors.stage"), Some("TASK_PUT"));
+        assert_eq!(d.header("__connect.errors.topic"), Some(topic.as_str()));
+        assert_eq!(
+            d.header("__connect.errors.exception.class.name"),
+            Some("org.apache.kafka.connect.errors.DataException")
+        );
+    }
+    assert_eq!(dead[0].header("__connect.errors.offset"), Some("3"));
+    let message = dead[0]
+        .header("__connect.errors.exception.message")
+        .unwrap();
+    assert!(
+        message.contains("AvroFormat needs a value with a schema"),
+        "{message}"
+    );
+    // Serialized again with the connector's converter: the same JSON.
+    let sent: serde_json::Value = serde_json::from_str(dead[0].value.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        sent,
+        serde_json::from_str::<serde_json::Value>(&schemaless).unwrap()
+    );
+    assert_eq!(dead[1].header("__connect.errors.offset"), Some("6"));
+    assert_eq!(dead[1].value, None);
+    assert!(dead[1]
+        .header("__connect.errors.exception.message")
+        .unwrap()
+        .contains("Skipping null value record."));
+
+    let m = |name: &str| metric(sink.port, name, &sink.name);
+    assert_eq!(
+        m("kafka_connect_task_error_metrics_total_record_failures"),
+        Some(2.0)
+    );
+    assert_eq!(
+        m("kafka_connect_task_error_metrics_total_records_skipped"),
+        Some(2.0)
+    );
+    assert_eq!(
+        m("kafka_connect_task_error_metrics_deadletterqueue_produce_requests"),
+        Some(2.0)
+    );
+    assert!(m("kafka_connect_task_error_metrics_last_error_timestamp").unwrap() > 1.7e12);
     worker.terminate(Duration::from_secs(30));
 }

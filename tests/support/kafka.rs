@@ -62,19 +62,24 @@ pub fn create_topic(name: &str, partitions: i32) {
 
 /// Produces values (null keys) and waits for every acknowledgement.
 pub fn produce(topic: &str, partition: i32, values: &[&[u8]]) {
+    let values: Vec<Option<&[u8]>> = values.iter().copied().map(Some).collect();
+    produce_nullable(topic, partition, &values);
+}
+
+/// Produces values, `None` as a null value (a tombstone), with null keys,
+/// and waits for every acknowledgement.
+pub fn produce_nullable(topic: &str, partition: i32, values: &[Option<&[u8]>]) {
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap())
         .set("linger.ms", "5")
         .create()
         .expect("producer");
     for v in values {
-        producer
-            .send(
-                BaseRecord::<(), [u8]>::to(topic)
-                    .partition(partition)
-                    .payload(v),
-            )
-            .expect("enqueue");
+        let mut record = BaseRecord::<(), [u8]>::to(topic).partition(partition);
+        if let Some(v) = v {
+            record = record.payload(*v);
+        }
+        producer.send(record).expect("enqueue");
     }
     producer.flush(Duration::from_secs(30)).expect("flush");
 }

@@ -43,6 +43,7 @@ pub const FILE_DELIM: &str = "file.delim";
 pub const ZERO_PAD_WIDTH: &str = "filename.offset.zero.pad.width";
 pub const SCHEMA_COMPATIBILITY: &str = "schema.compatibility";
 pub const NULL_VALUES: &str = "behavior.on.null.values";
+pub const REPORT_NULL_VALUES: &str = "report.null.values.to.dlq";
 pub const STORE_KEYS: &str = "store.kafka.keys";
 pub const STORE_HEADERS: &str = "store.kafka.headers";
 pub const KEYS_FORMAT: &str = "keys.format.class";
@@ -117,6 +118,7 @@ pub fn config_def() -> ConfigDef {
         .define(key(ZERO_PAD_WIDTH, Int).default_value("10").validator(Validator::at_least(0.0)).doc("Width the start offset is zero-padded to."))
         .define(key(SCHEMA_COMPATIBILITY, String).default_value("NONE").validator(Validator::one_of(["NONE", "BACKWARD", "FORWARD", "FULL"])).doc("What a schema change does: NONE rotates the file; BACKWARD/FULL rotate on a newer schema version and project older records onto the file's schema; FORWARD the reverse."))
         .define(key(NULL_VALUES, String).default_value("fail").validator(Validator::one_of(["fail", "ignore", "write"])).doc("What a record with a null value does."))
+        .define(key(REPORT_NULL_VALUES, Boolean).default_value("true").doc("With behavior.on.null.values=ignore and errors.tolerance=all, also report each skipped null-value record through the errant record reporter (to the error log and dead letter queue)."))
         .define(key(STORE_KEYS, Boolean).default_value("false").doc("Also write record keys to `<file>.keys.<ext>` objects."))
         .define(key(STORE_HEADERS, Boolean).default_value("false").doc("Also write record headers to `<file>.headers.<ext>` objects."))
         .define(key(KEYS_FORMAT, Class).default_value("io.confluent.connect.s3.format.avro.AvroFormat").doc("Format of key objects."))
@@ -194,6 +196,7 @@ pub struct S3SinkConfig {
     pub file_delim: String,
     pub zero_pad_width: usize,
     pub null_values: NullValues,
+    pub report_null_values: bool,
     pub compatibility: Compatibility,
     pub store_keys: bool,
     pub store_headers: bool,
@@ -302,6 +305,7 @@ impl S3SinkConfig {
                 "write" => NullValues::Write,
                 _ => NullValues::Fail,
             },
+            report_null_values: p.boolean(REPORT_NULL_VALUES).unwrap_or(true),
             compatibility: Compatibility::parse(&s(SCHEMA_COMPATIBILITY))
                 .unwrap_or(Compatibility::None),
             store_keys: p.boolean(STORE_KEYS).unwrap_or(false),

@@ -61,6 +61,7 @@ impl SinkTask for S3SinkTask {
             store,
             budget,
             connector: ctx.connector().to_string(),
+            reporter: ctx.errant_record_reporter(),
         }));
         self.ctx = Some(ctx);
         Ok(())

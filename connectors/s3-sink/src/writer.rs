@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
-use ferry_api::{ConnectResult, SinkRecord, TopicPartition};
+use ferry_api::{ConnectError, ConnectResult, ErrantRecordReporter, SinkRecord, TopicPartition};
 
 use crate::buffer::{MemoryBudget, PartBuffer};
 use crate::compatibility::SchemaTracker;
@@ -42,9 +42,28 @@ pub struct Shared {
     /// files awaiting their commit cannot pile up across many partitions.
     pub commit_slots: Arc<tokio::sync::Semaphore>,
     pub connector: String,
+    /// Where records that cannot be written go when the connector
+    /// tolerates errors (`None`: such a record fails the task).
+    pub reporter: Option<Arc<dyn ErrantRecordReporter>>,
 }
 
 impl Shared {
+    /// The files a record is written to: its value (not for the tombstone
+    /// partition), and the key and header sidecars when stored.
+    fn views(&self, tombstones: bool) -> Vec<View> {
+        let mut views = Vec::with_capacity(3);
+        if !tombstones {
+            views.push(View::Value);
+        }
+        if self.cfg.store_keys {
+            views.push(View::Key);
+        }
+        if self.cfg.store_headers {
+            views.push(View::Headers);
+        }
+        views
+    }
+
     fn format_of(&self, view: View) -> FormatKind {
         match view {
             View::Value => self.cfg.format,
@@ -248,7 +267,7 @@ impl PartitionWriter {
                 continue; // already in S3, or already buffered
             }
             let now = now_ms();
-            let encoded = if r.value.is_null() {
+            let (encoded, ts) = if r.value.is_null() {
                 match cfg.null_values {
                     NullValues::Fail => {
                         return Err(S3SinkError::BadRecord(format!(
@@ -257,40 +276,52 @@ impl PartitionWriter {
                         )).into())
                     }
                     NullValues::Ignore => {
-                        self.next_offset = Some(offset + 1);
-                        if self.files.is_empty() && pending.is_empty() {
-                            // Nothing of this partition is open: once the
-                            // commit under way (if any) is done, everything
-                            // before the skipped record is in S3.
-                            if self.committing.is_some() {
-                                self.skipped_to = Some(offset + 1);
-                            } else {
-                                self.durable = Some(offset + 1);
-                            }
+                        // Confluent's sink reports an ignored null to the
+                        // errant record reporter when it has one.
+                        if let (Some(reporter), true) =
+                            (&self.shared.reporter, cfg.report_null_values)
+                        {
+                            reporter
+                                .report(r, ConnectError::data("Skipping null value record."))?;
                         }
+                        self.skip(offset, pending.is_empty());
                         continue;
                     }
-                    NullValues::Write => cfg.tombstone_partition.clone(),
+                    NullValues::Write => {
+                        let ts = if cfg.rotate_interval_ms > 0 {
+                            self.shared.partitioner.timestamp(r, now)?
+                        } else {
+                            0
+                        };
+                        (cfg.tombstone_partition.clone(), ts)
+                    }
                 }
             } else {
-                self.shared.partitioner.encode(r, now)?
+                match self.writable(r, now) {
+                    Ok(placed) => placed,
+                    Err(e) => {
+                        self.refuse(r, e, pending.is_empty())?;
+                        continue;
+                    }
+                }
             };
             let r: Cow<'_, SinkRecord> = if r.value.is_null() {
                 Cow::Borrowed(r)
             } else {
                 let open =
                     self.files.contains_key(&encoded) || pending.iter().any(|(e, _)| *e == encoded);
-                let admitted = self.schemas.admit(r, &encoded, open)?;
+                let admitted = match self.schemas.admit(r, &encoded, open) {
+                    Ok(admitted) => admitted,
+                    Err(e) => {
+                        self.refuse(r, e, pending.is_empty())?;
+                        continue;
+                    }
+                };
                 if admitted.rotate {
                     self.flush(&mut pending).await?;
                     self.commit().await?;
                 }
                 admitted.record
-            };
-            let ts = if cfg.rotate_interval_ms > 0 {
-                self.shared.partitioner.timestamp(&r, now)?
-            } else {
-                0
             };
             if self.record_count > 0 {
                 let periodic = cfg.rotate_interval_ms > 0
@@ -330,6 +361,56 @@ impl PartitionWriter {
         self.relieve_memory().await
     }
 
+    /// Where a record goes (its encoded partition and, with
+    /// `rotate.interval.ms`, its timestamp), once it is known that every
+    /// file it would be written to can hold it.
+    fn writable(&self, r: &SinkRecord, now: i64) -> ConnectResult<(String, i64)> {
+        let encoded = self.shared.partitioner.encode(r, now)?;
+        let ts = if self.shared.cfg.rotate_interval_ms > 0 {
+            self.shared.partitioner.timestamp(r, now)?
+        } else {
+            0
+        };
+        for view in self.shared.views(false) {
+            format::check_writable(self.shared.format_of(view), view, r)?;
+        }
+        Ok((encoded, ts))
+    }
+
+    /// A record that cannot be written: reported through the errant record
+    /// reporter and skipped when the connector tolerates data errors,
+    /// otherwise the task fails with the error.
+    fn refuse(
+        &mut self,
+        r: &SinkRecord,
+        e: ConnectError,
+        nothing_pending: bool,
+    ) -> ConnectResult<()> {
+        match &self.shared.reporter {
+            Some(reporter) if e.is_data() => {
+                reporter.report(r, e)?;
+                self.skip(r.original_offset, nothing_pending);
+                Ok(())
+            }
+            _ => Err(e),
+        }
+    }
+
+    /// A record that is not written is done: its offset counts as handled.
+    fn skip(&mut self, offset: i64, nothing_pending: bool) {
+        self.next_offset = Some(offset + 1);
+        if self.files.is_empty() && nothing_pending {
+            // Nothing of this partition is open: once the commit under way
+            // (if any) is done, everything before the skipped record is in
+            // S3.
+            if self.committing.is_some() {
+                self.skipped_to = Some(offset + 1);
+            } else {
+                self.durable = Some(offset + 1);
+            }
+        }
+    }
+
     /// Writes pending records into their files.
     async fn flush(&mut self, pending: &mut Pending<'_>) -> ConnectResult<()> {
         for (encoded, recs) in pending.drain(..) {
@@ -367,17 +448,9 @@ impl PartitionWriter {
     fn new_file(&self, encoded: &str, first: &SinkRecord) -> ConnectResult<OpenFile> {
         let cfg = &self.shared.cfg;
         let tombstones = cfg.null_values == NullValues::Write && encoded == cfg.tombstone_partition;
-        let mut views = Vec::new();
-        if !tombstones {
-            views.push(View::Value);
-        }
-        if cfg.store_keys {
-            views.push(View::Key);
-        }
-        if cfg.store_headers {
-            views.push(View::Headers);
-        }
-        let views = views
+        let views = self
+            .shared
+            .views(tombstones)
             .into_iter()
             .map(|view| {
                 let schema = format::view_schema(first, view);

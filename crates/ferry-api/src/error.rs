@@ -91,6 +91,12 @@ impl ConnectError {
         matches!(self, ConnectError::Retriable { .. })
     }
 
+    /// Whether this is a data error: one record cannot be handled, and the
+    /// connector's error handling (`errors.tolerance`) applies to it.
+    pub fn is_data(&self) -> bool {
+        matches!(self, ConnectError::Data { .. })
+    }
+
     /// The message followed by the chain of sources, `: `-separated; what
     /// the runtime reports as a task's trace.
     pub fn full_message(&self) -> String {

@@ -46,7 +46,9 @@ pub use data::{Decimal, Field, Schema, SchemaBuilder, SchemaRef, SchemaType, Str
 pub use error::{ConnectError, ConnectResult};
 pub use plugin::{ConnectorFactory, ConnectorPlugin};
 pub use record::{Header, Headers, SinkRecord, SourceRecord, TimestampType, TopicPartition};
-pub use sink::{PartitionOffsets, SinkContextRequests, SinkTask, SinkTaskContext};
+pub use sink::{
+    ErrantRecordReporter, PartitionOffsets, SinkContextRequests, SinkTask, SinkTaskContext,
+};
 pub use source::{OffsetMap, OffsetReader, SourcePosition, SourceTask, SourceTaskContext};
 pub use transform::{
     ConnectRecord, KeyOrValue, Outcome, Predicate, PredicatePlugin, TransformPlugin, Transformation,

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use crate::error::ConnectResult;
+use crate::error::{ConnectError, ConnectResult};
 use crate::record::{SinkRecord, TopicPartition};
 use crate::PropertyMap;
 
@@ -37,6 +37,25 @@ pub struct SinkContextRequests {
     pub commit: bool,
 }
 
+/// Reports records a sink task cannot write, through the connector's error
+/// handling (Kafka's `ErrantRecordReporter`, KIP-610): with
+/// `errors.tolerance=all` the record is counted, logged when
+/// `errors.log.enable=true`, sent to the dead-letter queue when
+/// `errors.deadletterqueue.topic.name` is set, and the task goes on.
+///
+/// The runtime waits for every reported record to be acknowledged by the
+/// dead-letter queue before it commits an offset past it, so a task need
+/// not wait itself: after `report` returns `Ok`, treat the record as
+/// handled (its offset may be reported as durable from
+/// [`SinkTask::pre_commit`]).
+pub trait ErrantRecordReporter: Send + Sync {
+    /// Reports `record`, which failed with `error`. Returns an error the
+    /// task should fail with when the connector does not tolerate errors
+    /// (`errors.tolerance=none`) or the record could not be handed to the
+    /// dead-letter queue.
+    fn report(&self, record: &SinkRecord, error: ConnectError) -> ConnectResult<()>;
+}
+
 /// Handed to [`SinkTask::start`]; a cheap handle the task may keep and
 /// clone. Requests take effect after the current call returns.
 #[derive(Clone)]
@@ -45,6 +64,7 @@ pub struct SinkTaskContext {
     task_id: u32,
     state: Arc<Mutex<SinkContextState>>,
     metrics: Arc<dyn crate::metrics::MetricsRegistry>,
+    errant: Option<Arc<dyn ErrantRecordReporter>>,
 }
 
 impl SinkTaskContext {
@@ -55,7 +75,23 @@ impl SinkTaskContext {
             task_id,
             state: Arc::default(),
             metrics: Arc::new(crate::metrics::NoopMetrics),
+            errant: None,
         }
+    }
+
+    /// Sets the reporter of records the task cannot write (done by the
+    /// runtime when the connector configures error handling).
+    pub fn with_errant_record_reporter(mut self, reporter: Arc<dyn ErrantRecordReporter>) -> Self {
+        self.errant = Some(reporter);
+        self
+    }
+
+    /// The reporter for records the task cannot write, or `None` when the
+    /// connector configures no error handling (`errors.tolerance=none`
+    /// without a dead-letter queue or error log): then a task fails on
+    /// such a record, as it would in Kafka Connect.
+    pub fn errant_record_reporter(&self) -> Option<Arc<dyn ErrantRecordReporter>> {
+        self.errant.clone()
     }
 
     /// Sets where the task's own metrics go (done by the runtime).

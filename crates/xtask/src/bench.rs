@@ -5,6 +5,7 @@ mod ferry_process;
 mod flags;
 mod postgres_cdc;
 mod s3_sink;
+mod stats;
 mod topic_counter;
 
 use std::path::PathBuf;
@@ -21,7 +22,7 @@ type Run = fn(&[String]) -> Result<()>;
 const BENCHES: &[(&str, &str, Run)] = &[
     (
         "postgres-cdc",
-        "PostgreSQL CDC snapshot and streaming throughput, start-up time, peak RSS [--rows N] [--no-schemas] [--producer key=value]...",
+        "PostgreSQL CDC snapshot and streaming throughput, start-up time, peak RSS [--rows N] [--no-schemas] [--producer key=value]... [--transforms [--runs N]]",
         postgres_cdc::main,
     ),
     (

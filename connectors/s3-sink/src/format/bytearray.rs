@@ -23,23 +23,27 @@ impl ByteArrayWriter {
     }
 }
 
+/// The bytes ByteArrayFormat writes for a value: BYTES as they are, a
+/// string (StringConverter output) as its UTF-8 bytes; anything else is
+/// refused with the converter to use.
+pub fn bytes_of(value: &Value) -> Result<&[u8], String> {
+    match value {
+        Value::Bytes(b) => Ok(&b[..]),
+        Value::String(s) => Ok(s.as_bytes()),
+        other => Err(format!(
+            "ByteArrayFormat writes BYTES values (use value.converter=org.apache.kafka.connect.converters.ByteArrayConverter), got {}",
+            other.natural_type().map(|t| t.connect_name()).unwrap_or("null")
+        )),
+    }
+}
+
 impl FormatWriter for ByteArrayWriter {
     fn write(&mut self, records: &[&SinkRecord]) -> ConnectResult<()> {
         for r in records {
             let (_, value) = view_of(r, self.view)?;
-            match &*value {
-                Value::Bytes(b) => self.out.write(b)?,
-                // StringConverter output: its UTF-8 bytes are the record's bytes.
-                Value::String(s) => self.out.write(s.as_bytes())?,
-                other => {
-                    return Err(S3SinkError::BadRecord(format!(
-                        "record {}: ByteArrayFormat writes BYTES values (use value.converter=org.apache.kafka.connect.converters.ByteArrayConverter), got {}",
-                        r.position(),
-                        other.natural_type().map(|t| t.connect_name()).unwrap_or("null")
-                    ))
-                    .into())
-                }
-            }
+            let bytes = bytes_of(&value)
+                .map_err(|e| S3SinkError::BadRecord(format!("record {}: {e}", r.position())))?;
+            self.out.write(bytes)?;
             self.out.write(&self.separator)?;
         }
         Ok(())

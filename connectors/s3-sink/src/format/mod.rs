@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 use ferry_api::{ConnectResult, SchemaRef, SinkRecord};
 
 use crate::config::{Compression, S3SinkConfig};
+use crate::error::S3SinkError;
 
 /// The kind of format selected by `format.class`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -378,11 +379,99 @@ pub fn new_writer(
     })
 }
 
+/// Whether a format can write this view of a record at all, checked
+/// before the record is taken into a file so that a record that cannot be
+/// written is refused alone (and reported through the errant record
+/// reporter when the connector tolerates errors), never half-way through
+/// a file. The checks are the shape a format needs: a schema for Avro, a
+/// STRUCT schema for Parquet values, bytes or a string for
+/// ByteArrayFormat, non-null header values for header files. A value that
+/// contradicts its own schema is found only when written, and fails the
+/// task.
+pub fn check_writable(
+    kind: FormatKind,
+    view: View,
+    record: &SinkRecord,
+) -> Result<(), S3SinkError> {
+    let bad =
+        |what: String| S3SinkError::BadRecord(format!("record {}: {what}", record.position()));
+    if view == View::Headers {
+        if let Some(h) = record.headers.iter().find(|h| h.value.is_null()) {
+            return Err(bad(format!(
+                "header {:?} has a null value, which header files (store.kafka.headers, Confluent's layout) cannot hold",
+                h.key
+            )));
+        }
+        return Ok(());
+    }
+    let (schema, value) = match view {
+        View::Key => (record.key_schema.as_ref(), &record.key),
+        _ => (record.value_schema.as_ref(), &record.value),
+    };
+    let part = if view == View::Key { "key" } else { "value" };
+    match kind {
+        FormatKind::Json => Ok(()),
+        FormatKind::ByteArray => bytearray::bytes_of(value).map(|_| ()).map_err(bad),
+        FormatKind::Avro if schema.is_none() => Err(bad(format!(
+            "AvroFormat needs a {part} with a schema (a converter that gives one, e.g. JsonConverter with schemas.enable=true)"
+        ))),
+        FormatKind::Parquet if view == View::Value && !schema.is_some_and(|s| s.schema_type == ferry_api::SchemaType::Struct) => {
+            Err(bad("ParquetFormat needs STRUCT values with a schema".into()))
+        }
+        FormatKind::Parquet if schema.is_none() => {
+            Err(bad("ParquetFormat needs record keys with a schema".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Whether two optional schemas are the same (cheap when shared).
 pub fn same_schema(a: Option<&SchemaRef>, b: Option<&SchemaRef>) -> bool {
     match (a, b) {
         (None, None) => true,
         (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::record;
+    use ferry_api::{Schema, SchemaBuilder, Value};
+
+    #[test]
+    fn formats_refuse_records_they_cannot_hold_naming_them() {
+        let schemaless = record(0, 3, None, Value::from("x"));
+        assert!(check_writable(FormatKind::Json, View::Value, &schemaless).is_ok());
+        assert!(check_writable(FormatKind::ByteArray, View::Value, &schemaless).is_ok());
+        let e = check_writable(FormatKind::Avro, View::Value, &schemaless)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("orders-0@3") && e.contains("AvroFormat needs a value with a schema"),
+            "{e}"
+        );
+        let string = record(0, 4, Some(Schema::string()), Value::from("x"));
+        assert!(check_writable(FormatKind::Avro, View::Value, &string).is_ok());
+        let e = check_writable(FormatKind::Parquet, View::Value, &string)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("STRUCT"), "{e}");
+        let row = SchemaBuilder::struct_().field("n", Schema::int32()).build();
+        let r = record(0, 5, Some(row), Value::Null);
+        assert!(check_writable(FormatKind::Parquet, View::Value, &r).is_ok());
+        assert!(
+            check_writable(FormatKind::Parquet, View::Key, &r).is_err(),
+            "Parquet keys need a schema"
+        );
+        let int = record(0, 6, Some(Schema::int32()), Value::Int32(1));
+        let e = check_writable(FormatKind::ByteArray, View::Value, &int)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ByteArrayConverter"), "{e}");
+        let mut with_null_header = record(0, 7, None, Value::from("x"));
+        with_null_header.headers.add("gone", None, Value::Null);
+        assert!(check_writable(FormatKind::Json, View::Headers, &with_null_header).is_err());
     }
 }

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ferry_api::{ConnectError, TopicPartition};
+use ferry_api::{ConnectError, SinkRecord, TopicPartition};
 use ferry_config::error_handling::{DeadLetterQueue, ErrorHandling};
 use rdkafka::message::{Header, Headers as _, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
@@ -32,6 +32,9 @@ pub(crate) enum Stage {
     HeaderConverter,
     /// A transform.
     Transformation,
+    /// The sink task, reporting a record it cannot write
+    /// ([`ferry_api::ErrantRecordReporter`]).
+    TaskPut,
 }
 
 impl Stage {
@@ -42,6 +45,7 @@ impl Stage {
             Stage::ValueConverter => "VALUE_CONVERTER",
             Stage::HeaderConverter => "HEADER_CONVERTER",
             Stage::Transformation => "TRANSFORMATION",
+            Stage::TaskPut => "TASK_PUT",
         }
     }
 }
@@ -122,8 +126,12 @@ impl ProducerContext for DlqContext {
 /// The metrics an errant record moves.
 #[derive(Clone)]
 pub(crate) struct ErrantMetrics {
+    /// `total-record-failures`.
+    pub record_failures: prometheus::IntCounter,
     /// `total-record-errors`.
     pub record_errors: prometheus::IntCounter,
+    /// `last-error-timestamp`.
+    pub last_error_timestamp: prometheus::IntGauge,
     /// `total-records-skipped`.
     pub records_skipped: prometheus::IntCounter,
     /// `total-errors-logged`.
@@ -138,7 +146,9 @@ impl ErrantMetrics {
     /// The task's handles.
     pub(crate) fn of(m: &crate::metrics::TaskMetrics) -> Self {
         ErrantMetrics {
+            record_failures: m.record_failures.clone(),
             record_errors: m.record_errors.clone(),
+            last_error_timestamp: m.last_error_timestamp.clone(),
             records_skipped: m.records_skipped.clone(),
             errors_logged: m.errors_logged.clone(),
             dlq_requests: m.dlq_requests.clone(),
@@ -184,16 +194,23 @@ impl ErrantReporter {
         self
     }
 
-    /// Whether a converted record's original bytes must be kept: only with
-    /// a DLQ and transforms after the converters (a record that fails
-    /// conversion is copied when it fails).
+    /// Whether a converted record's original bytes must be kept: only when
+    /// failed records need them and transforms follow the converters (a
+    /// record that fails conversion is copied when it fails).
     pub(crate) fn keeps_converted_raw(&self) -> bool {
-        self.dlq.is_some() && self.transforms_follow
+        self.transforms_follow && self.wants_raw()
     }
 
-    /// Whether there is a dead-letter queue (failed records then need
-    /// their original bytes, and commits wait for it).
+    /// Whether failed records need their original bytes: for a
+    /// dead-letter queue, or for the error log with
+    /// `errors.log.include.messages=true`.
     pub(crate) fn wants_raw(&self) -> bool {
+        self.dlq.is_some()
+            || (self.handling.tolerate_all && self.handling.log && self.handling.log_messages)
+    }
+
+    /// Whether there is a dead-letter queue (commits then wait for it).
+    pub(crate) fn has_dlq(&self) -> bool {
         self.dlq.is_some()
     }
 
@@ -205,13 +222,19 @@ impl ErrantReporter {
         failure: RecordFailure,
         raw: Option<&RawRecord>,
     ) -> Result<(), ConnectError> {
+        // One failed attempt and one failed record: Ferry's stages are not
+        // retried (nothing in them fails retriably), so the two agree.
+        self.metrics.record_failures.inc();
         self.metrics.record_errors.inc();
+        self.metrics.last_error_timestamp.set(now_ms());
         if !self.handling.tolerate_all {
             return Err(failure.error);
         }
         self.metrics.records_skipped.inc();
         if self.handling.log {
             self.metrics.errors_logged.inc();
+            // As Kafka's LogReporter: where the record was read, and its
+            // content only with errors.log.include.messages=true.
             let record = match (raw, self.handling.log_messages) {
                 (Some(r), true) => format!(
                     " record: topic={} partition={} offset={} key={:?} value={:?}",
@@ -221,7 +244,11 @@ impl ErrantReporter {
                     r.key.as_deref().map(String::from_utf8_lossy),
                     r.value.as_deref().map(String::from_utf8_lossy),
                 ),
-                _ => String::new(),
+                (Some(r), false) => format!(
+                    " record: topic={} partition={} offset={}",
+                    r.at.topic, r.at.partition, r.offset
+                ),
+                (None, _) => String::new(),
             };
             tracing::error!(
                 task = %self.task,
@@ -289,12 +316,12 @@ impl ErrantReporter {
             ("__connect.errors.class.name", failure.class.clone()),
             (
                 "__connect.errors.exception.class.name",
-                "org.apache.kafka.connect.errors.DataException".to_string(),
+                exception_class(&failure.error).to_string(),
             ),
             ("__connect.errors.exception.message", message.clone()),
             (
                 "__connect.errors.exception.stacktrace",
-                format!("org.apache.kafka.connect.errors.DataException: {message}"),
+                format!("{}: {message}", exception_class(&failure.error)),
             ),
         ];
         for (key, value) in &context {
@@ -338,6 +365,167 @@ impl ErrantReporter {
             )));
         }
         Ok(())
+    }
+}
+
+/// The Java exception class Kafka Connect would name for an error of this
+/// kind (`__connect.errors.exception.class.name`).
+fn exception_class(error: &ConnectError) -> &'static str {
+    match error {
+        ConnectError::Data { .. } => "org.apache.kafka.connect.errors.DataException",
+        ConnectError::Retriable { .. } => "org.apache.kafka.connect.errors.RetriableException",
+        ConnectError::Config(_) => "org.apache.kafka.common.config.ConfigException",
+        ConnectError::Other { .. } => "org.apache.kafka.connect.errors.ConnectException",
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The error, its message naming the record at `at` if it does not yet.
+fn naming_record(error: ConnectError, at: &str) -> ConnectError {
+    if error.to_string().contains(at) {
+        return error;
+    }
+    let named = |message: String| format!("{message} (record at {at})");
+    match error {
+        ConnectError::Data { message, source } => ConnectError::Data {
+            message: named(message),
+            source,
+        },
+        ConnectError::Retriable { message, source } => ConnectError::Retriable {
+            message: named(message),
+            source,
+        },
+        ConnectError::Other { message, source } => ConnectError::Other {
+            message: named(message),
+            source,
+        },
+        config @ ConnectError::Config(_) => config,
+    }
+}
+
+/// What a sink task reports through [`ferry_api::ErrantRecordReporter`]:
+/// the connector's error handling, with stage `TASK_PUT`.
+///
+/// The dead-letter copy carries the record's original bytes while Ferry
+/// still holds them (the batch being `put`, when the connector has
+/// transforms and a DLQ); otherwise the record is serialized again with the
+/// connector's converters, as Kafka Connect does for a record that is not
+/// the one it handed to the task. Either way the context headers name the
+/// topic, partition and offset the record was read at.
+pub(crate) struct TaskErrantReporter {
+    reporter: Arc<ErrantReporter>,
+    codec: super::RecordCodec,
+    class: String,
+    batch: Mutex<std::collections::HashMap<(TopicPartition, i64), RawRecord>>,
+}
+
+impl TaskErrantReporter {
+    /// A reporter for the task when the connector tolerates errors
+    /// (`errors.tolerance=all`); `None` otherwise, and the task then fails
+    /// on a record it cannot write.
+    ///
+    /// Kafka Connect also hands out a reporter with `errors.tolerance=none`
+    /// when a DLQ or the error log is configured, and every report then
+    /// fails the task ("Tolerance exceeded"); a connector that reports
+    /// records it would otherwise drop quietly (Confluent's S3 sink with
+    /// `behavior.on.null.values=ignore`) would fail where the user asked
+    /// for nothing to fail. Ferry gives no reporter then: the outcome for
+    /// a record the task cannot write is the same (the task fails), and
+    /// records the task skips on its own stay skipped.
+    pub(crate) fn for_task(
+        reporter: &Arc<ErrantReporter>,
+        codec: super::RecordCodec,
+        class: &str,
+    ) -> Option<Arc<Self>> {
+        reporter.handling.tolerate_all.then(|| {
+            Arc::new(TaskErrantReporter {
+                reporter: Arc::clone(reporter),
+                codec,
+                class: class.to_string(),
+                batch: Mutex::default(),
+            })
+        })
+    }
+
+    fn batch(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<(TopicPartition, i64), RawRecord>>
+    {
+        self.batch.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The original bytes of the batch about to be `put`.
+    pub(crate) fn hold(&self, raw: std::collections::HashMap<(TopicPartition, i64), RawRecord>) {
+        *self.batch() = raw;
+    }
+
+    /// `put` returned: the batch's bytes are no longer needed.
+    pub(crate) fn release(&self) {
+        self.batch().clear();
+    }
+
+    /// The record as it was read, or serialized again.
+    fn raw_of(&self, record: &SinkRecord) -> RawRecord {
+        let at = (record.original.clone(), record.original_offset);
+        if let Some(raw) = self.batch().get(&at) {
+            return raw.clone();
+        }
+        let topic = &record.original.topic;
+        let encode = |side: &str, converter: &dyn ferry_api::Converter, schema, value| {
+            converter
+                .from_connect(topic, schema, value)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(record = %record.position(), error = %e.full_message(), "cannot serialize the {side} again for the dead letter queue; it is sent without it");
+                    None
+                })
+        };
+        let headers = record
+            .headers
+            .iter()
+            .filter_map(|h| {
+                self.codec
+                    .header
+                    .from_connect_header(topic, &h.key, h.schema.as_ref(), &h.value)
+                    .map(|bytes| (h.key.clone(), bytes))
+                    .ok()
+            })
+            .collect();
+        RawRecord {
+            at: record.original.clone(),
+            offset: record.original_offset,
+            timestamp: record.timestamp,
+            key: encode(
+                "key",
+                self.codec.key.as_ref(),
+                record.key_schema.as_ref(),
+                &record.key,
+            ),
+            value: encode(
+                "value",
+                self.codec.value.as_ref(),
+                record.value_schema.as_ref(),
+                &record.value,
+            ),
+            headers,
+        }
+    }
+}
+
+impl ferry_api::ErrantRecordReporter for TaskErrantReporter {
+    fn report(&self, record: &SinkRecord, error: ConnectError) -> ferry_api::ConnectResult<()> {
+        let raw = self.reporter.wants_raw().then(|| self.raw_of(record));
+        let failure = RecordFailure {
+            stage: Stage::TaskPut,
+            class: self.class.clone(),
+            error: naming_record(error, &record.position()),
+        };
+        self.reporter.report(failure, raw.as_ref())
     }
 }
 
@@ -396,10 +584,113 @@ mod tests {
         );
     }
 
+    fn task_reporter(handling: ErrorHandling) -> (Option<Arc<TaskErrantReporter>>, Metrics) {
+        let (r, metrics) = reporter(handling);
+        let services = crate::task::test_support::services(&[]);
+        let codec = crate::task::RecordCodec::for_connector(
+            &services.worker,
+            &ferry_api::PropertyMap::new(),
+        )
+        .unwrap();
+        (
+            TaskErrantReporter::for_task(
+                &Arc::new(r),
+                codec,
+                "io.confluent.connect.s3.S3SinkConnector",
+            ),
+            metrics,
+        )
+    }
+
+    fn sink_record() -> SinkRecord {
+        SinkRecord {
+            topic: "renamed".into(),
+            partition: 0,
+            offset: 9,
+            timestamp: None,
+            timestamp_type: ferry_api::TimestampType::NoTimestampType,
+            key_schema: None,
+            key: ferry_api::Value::Null,
+            value_schema: None,
+            value: ferry_api::Value::from("v"),
+            headers: ferry_api::Headers::new(),
+            original: TopicPartition::new("orders", 2),
+            original_offset: 9,
+        }
+    }
+
+    #[test]
+    fn a_task_gets_a_reporter_only_when_errors_are_tolerated() {
+        let (none, _) = task_reporter(ErrorHandling {
+            log: true,
+            ..ErrorHandling::default()
+        });
+        assert!(none.is_none(), "tolerance=none: the task fails on its own");
+        let (all, metrics) = task_reporter(ErrorHandling {
+            tolerate_all: true,
+            ..ErrorHandling::default()
+        });
+        let all = all.expect("tolerance=all gives a reporter");
+        use ferry_api::ErrantRecordReporter as _;
+        all.report(&sink_record(), ConnectError::data("cannot write it"))
+            .unwrap();
+        let t = metrics.task("c", 0);
+        assert_eq!((t.record_failures.get(), t.records_skipped.get()), (1, 1));
+        assert!(t.last_error_timestamp.get() > 1_700_000_000_000);
+    }
+
+    #[test]
+    fn a_task_error_names_the_record_once_and_keeps_its_kind() {
+        let e = naming_record(ConnectError::data("bad"), "orders-2@9");
+        assert_eq!(e.to_string(), "data error: bad (record at orders-2@9)");
+        let again = naming_record(e, "orders-2@9");
+        assert_eq!(again.to_string(), "data error: bad (record at orders-2@9)");
+        let other = naming_record(ConnectError::other("S3 said no"), "t-0@1");
+        assert_eq!(
+            exception_class(&other),
+            "org.apache.kafka.connect.errors.ConnectException"
+        );
+        assert_eq!(
+            exception_class(&ConnectError::retriable("later")),
+            "org.apache.kafka.connect.errors.RetriableException"
+        );
+    }
+
+    #[test]
+    fn a_reported_record_is_serialized_again_unless_its_bytes_are_held() {
+        let (all, _) = task_reporter(ErrorHandling {
+            tolerate_all: true,
+            ..ErrorHandling::default()
+        });
+        let all = all.unwrap();
+        let record = sink_record();
+        let raw = all.raw_of(&record);
+        assert_eq!(
+            (raw.at.clone(), raw.offset),
+            (TopicPartition::new("orders", 2), 9)
+        );
+        assert!(
+            raw.value.is_some(),
+            "value serialized with the connector's converter"
+        );
+        let held = RawRecord {
+            value: Some(b"original".to_vec()),
+            ..raw.clone()
+        };
+        all.hold(std::collections::HashMap::from([(
+            (held.at.clone(), held.offset),
+            held,
+        )]));
+        assert_eq!(all.raw_of(&record).value.as_deref(), Some(&b"original"[..]));
+        all.release();
+        assert_ne!(all.raw_of(&record).value.as_deref(), Some(&b"original"[..]));
+    }
+
     #[test]
     fn stages_are_named_as_kafka_names_them() {
         assert_eq!(Stage::KeyConverter.name(), "KEY_CONVERTER");
         assert_eq!(Stage::HeaderConverter.name(), "HEADER_CONVERTER");
         assert_eq!(Stage::Transformation.name(), "TRANSFORMATION");
+        assert_eq!(Stage::TaskPut.name(), "TASK_PUT");
     }
 }

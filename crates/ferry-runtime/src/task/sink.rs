@@ -16,7 +16,9 @@ use rdkafka::types::RDKafkaErrorCode;
 use tokio::sync::{mpsc, watch};
 
 use super::codec::RecordCodec;
-use super::errant::{DlqContext, ErrantMetrics, ErrantReporter, RawRecord, RecordFailure, Stage};
+use super::errant::{
+    DlqContext, ErrantMetrics, ErrantReporter, RawRecord, RecordFailure, Stage, TaskErrantReporter,
+};
 use super::offset_flush::FlushSchedule;
 use super::put_retry::PutRetry;
 use super::sink_fetcher::{
@@ -133,8 +135,19 @@ pub async fn run_sink_task(
     }
     .map_err(|e| RuntimeError::kafka(format!("subscribing task {id}"), e))?;
 
-    let ctx = SinkTaskContext::new(&id.connector, id.task)
+    let task_errant = TaskErrantReporter::for_task(
+        &errant,
+        codec.clone(),
+        spec.connector_props
+            .get("connector.class")
+            .map(String::as_str)
+            .unwrap_or_default(),
+    );
+    let mut ctx = SinkTaskContext::new(&id.connector, id.task)
         .with_metrics(services.metrics.connector_registry(&id.connector, id.task));
+    if let Some(reporter) = &task_errant {
+        ctx = ctx.with_errant_record_reporter(Arc::clone(reporter) as _);
+    }
     task.start(ctx.clone(), &spec.task_props)
         .await
         .map_err(|e| RuntimeError::connect(format!("starting task {id}"), e))?;
@@ -166,6 +179,7 @@ pub async fn run_sink_task(
         progress: SinkProgress::default(),
         transforms,
         errant,
+        task_errant,
     };
     let mut schedule = FlushSchedule::new(services.worker.offset_flush_interval, Instant::now());
     let result: Result<(), RuntimeError> = loop {
@@ -230,6 +244,7 @@ struct SinkLoop<'a> {
     progress: SinkProgress,
     transforms: TransformChain,
     errant: Arc<ErrantReporter>,
+    task_errant: Option<Arc<TaskErrantReporter>>,
 }
 
 impl SinkLoop<'_> {
@@ -257,7 +272,7 @@ impl SinkLoop<'_> {
                     return Ok(());
                 }
                 if self.transforms.is_empty() && skipped.is_empty() {
-                    self.put(&records, shutdown).await?;
+                    self.put(&records, raw, shutdown).await?;
                     self.progress.processed(&records);
                     return Ok(());
                 }
@@ -271,7 +286,7 @@ impl SinkLoop<'_> {
                     .collect();
                 let kept = self.transform(records, &raw)?;
                 if !kept.is_empty() {
-                    self.put(&kept, shutdown).await?;
+                    self.put(&kept, raw, shutdown).await?;
                 }
                 self.progress.processed_at(read);
                 Ok(())
@@ -350,8 +365,25 @@ impl SinkLoop<'_> {
         Ok(kept)
     }
 
-    /// `put` with retries while the task reports retriable errors.
+    /// `put` with retries while the task reports retriable errors; `raw`
+    /// holds the original bytes of records kept for error handling, which
+    /// the task's errant record reporter uses while `put` runs.
     async fn put(
+        &mut self,
+        records: &[SinkRecord],
+        raw: HashMap<(TopicPartition, i64), RawRecord>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), RuntimeError> {
+        let Some(reporter) = self.task_errant.clone() else {
+            return self.put_retrying(records, shutdown).await;
+        };
+        reporter.hold(raw);
+        let result = self.put_retrying(records, shutdown).await;
+        reporter.release();
+        result
+    }
+
+    async fn put_retrying(
         &mut self,
         records: &[SinkRecord],
         shutdown: &mut watch::Receiver<bool>,
@@ -412,7 +444,7 @@ impl SinkLoop<'_> {
     /// Asks the task what is durable, restricted to assigned partitions.
     async fn durable_offsets(&mut self) -> Result<Vec<(TopicPartition, i64)>, ConnectError> {
         // A skipped record's offset is committed only after its DLQ copy is.
-        if self.errant.wants_raw() {
+        if self.errant.has_dlq() {
             let errant = Arc::clone(&self.errant);
             tokio::task::block_in_place(|| errant.flush(DLQ_FLUSH_TIMEOUT))?;
         }

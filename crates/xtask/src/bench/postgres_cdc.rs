@@ -15,6 +15,15 @@
 //! Events are counted by fetching the topic (record-batch headers), not
 //! from watermarks. JsonConverter with `schemas.enable=true` (Kafka
 //! Connect's default) unless `--no-schemas`. Default N: 1,000,000.
+//!
+//! `--transforms [--runs R]` measures what the transforms most Debezium →
+//! S3 lakes configure cost: Debezium's `ExtractNewRecordState`
+//! (`add.fields=op,table,lsn`, `delete.tombstone.handling.mode=rewrite`)
+//! and `RegexRouter` (to `<prefix>.lake.items`), against the same run
+//! without transforms. R rounds (default 3) of both cases, alternating
+//! which goes first, each on a freshly restarted broker (tansu's memory
+//! engine slows as it fills); prints the median and range of each figure
+//! and the ratio of the medians. Default N in this mode: 200,000.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -23,6 +32,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::ferry_process::{free_port, proc_cpu, vm_hwm_kib, write_properties, Worker};
 use super::flags;
+use super::stats::Spread;
 use super::topic_counter::TopicCounter;
 use crate::bail;
 use crate::env::{Stack, PG_DB, PG_PASSWORD, PG_USER};
@@ -39,19 +49,31 @@ struct Args {
     schemas: bool,
     /// `--producer key=value`: extra producer settings of the worker.
     producer: Vec<(String, String)>,
+    /// `--transforms`: compare with and without transforms.
+    transforms: bool,
+    /// `--runs R`: rounds of the comparison.
+    runs: u64,
 }
+
+/// Rows of one comparison run unless `--rows` says otherwise.
+const COMPARE_ROWS: u64 = 200_000;
 
 fn parse_args(args: &[String]) -> Result<Args> {
     let mut out = Args {
         rows: DEFAULT_ROWS,
         schemas: true,
         producer: Vec::new(),
+        transforms: false,
+        runs: 3,
     };
+    let mut rows = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--rows" => out.rows = flags::count(&mut it, "--rows")?,
+            "--rows" => rows = Some(flags::count(&mut it, "--rows")?),
             "--no-schemas" => out.schemas = false,
+            "--transforms" => out.transforms = true,
+            "--runs" => out.runs = flags::count(&mut it, "--runs")?,
             "--producer" => {
                 let v = flags::value(&mut it, "--producer", "key=value")?;
                 let (k, v) = v
@@ -59,11 +81,19 @@ fn parse_args(args: &[String]) -> Result<Args> {
                     .with_context(|| format!("--producer {v}: expected key=value"))?;
                 out.producer.push((k.to_string(), v.to_string()));
             }
-            other => bail!("unknown argument {other:?}; usage: cargo xtask bench postgres-cdc [--rows N] [--no-schemas] [--producer key=value]..."),
+            other => bail!("unknown argument {other:?}; usage: cargo xtask bench postgres-cdc [--rows N] [--no-schemas] [--producer key=value]... [--transforms [--runs R]]"),
         }
     }
+    out.rows = rows.unwrap_or(if out.transforms {
+        COMPARE_ROWS
+    } else {
+        DEFAULT_ROWS
+    });
     if out.rows < TX_ROWS || !out.rows.is_multiple_of(TX_ROWS) {
         bail!("--rows must be a multiple of {TX_ROWS}");
+    }
+    if out.runs == 0 {
+        bail!("--runs must be at least 1");
     }
     Ok(out)
 }
@@ -74,16 +104,10 @@ pub fn main(args: &[String]) -> Result<()> {
     let (stack, release) = super::prepare(&["-p", "ferry", "--bin", "ferry"])?;
     let ferry = release.join("ferry");
     let run = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    let bench = Bench {
-        psql: Psql {
-            port: stack.pg_port,
-        },
-        schema: format!("bench_{run}"),
-        slot: format!("bench_{run}"),
-        prefix: format!("bench{run}"),
-        rows: args.rows,
-        kafka_port: stack.kafka_port,
-    };
+    if args.transforms {
+        return compare(&args, &stack, &ferry, run);
+    }
+    let bench = Bench::new(&stack, &run.to_string(), args.rows, false);
     let result = bench.run(&stack, &ferry, args.schemas, &args.producer);
     bench.cleanup();
     let r = result?;
@@ -286,11 +310,63 @@ struct Bench {
     prefix: String,
     rows: u64,
     kafka_port: u16,
+    /// With `ExtractNewRecordState` + `RegexRouter`.
+    transforms: bool,
 }
 
 impl Bench {
+    /// A run on its own schema, slot and topics, named after `id`.
+    fn new(stack: &Stack, id: &str, rows: u64, transforms: bool) -> Bench {
+        Bench {
+            psql: Psql {
+                port: stack.pg_port,
+            },
+            schema: format!("bench_{id}"),
+            slot: format!("bench_{id}"),
+            prefix: format!("bench{id}"),
+            rows,
+            kafka_port: stack.kafka_port,
+            transforms,
+        }
+    }
+
+    /// The topic the events land in: Debezium's `<prefix>.<schema>.items`,
+    /// or where the router sends them.
     fn topic(&self) -> String {
-        format!("{}.{}.items", self.prefix, self.schema)
+        if self.transforms {
+            format!("{}.lake.items", self.prefix)
+        } else {
+            format!("{}.{}.items", self.prefix, self.schema)
+        }
+    }
+
+    /// The connector's transforms for the run.
+    fn transform_props(&self) -> Vec<(&'static str, String)> {
+        if !self.transforms {
+            return Vec::new();
+        }
+        vec![
+            ("transforms", "unwrap,route".into()),
+            (
+                "transforms.unwrap.type",
+                "io.debezium.transforms.ExtractNewRecordState".into(),
+            ),
+            ("transforms.unwrap.add.fields", "op,table,lsn".into()),
+            (
+                "transforms.unwrap.delete.tombstone.handling.mode",
+                "rewrite".into(),
+            ),
+            (
+                "transforms.route.type",
+                "org.apache.kafka.connect.transforms.RegexRouter".into(),
+            ),
+            // Escaped for the properties file: the regex is ([^.]+)\.[^.]+\.([^.]+).
+            (
+                "transforms.route.regex",
+                "([^.]+)\\\\.[^.]+\\\\.([^.]+)".into(),
+            ),
+            ("transforms.route.replacement", "$1.lake.$2".into()),
+        ]
     }
 
     fn run(
@@ -373,7 +449,10 @@ impl Bench {
                 ),
                 ("key.converter.schemas.enable", schemas.clone()),
                 ("value.converter.schemas.enable", schemas),
-            ],
+            ]
+            .into_iter()
+            .chain(self.transform_props())
+            .collect::<Vec<_>>(),
         )?;
         let log = dir.join("ferry.log");
         println!(
@@ -516,7 +595,8 @@ impl Bench {
     /// and deletes the topics (tansu keeps them in memory).
     fn cleanup(&self) {
         for topic in [
-            self.topic(),
+            format!("{}.{}.items", self.prefix, self.schema),
+            format!("{}.lake.items", self.prefix),
             format!("__debezium-heartbeat.{}", self.prefix),
         ] {
             let _ = kafka::delete_topic(self.kafka_port, &topic);
@@ -525,6 +605,88 @@ impl Bench {
         let _ = self
             .psql
             .run(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+    }
+}
+
+/// `--transforms`: rounds of both cases, each on a restarted broker;
+/// prints medians, ranges and the ratio of the medians.
+fn compare(args: &Args, stack: &Stack, ferry: &Path, run: u64) -> Result<()> {
+    let mut figures: [Vec<Figures>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..args.runs {
+        // Alternate which case goes first, so drift favours neither.
+        let order = if round % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        for transforms in order {
+            println!(
+                "==> round {}/{}: {}; restarting the broker",
+                round + 1,
+                args.runs,
+                case_name(transforms)
+            );
+            crate::stack::restart_kafka(stack)?;
+            let id = format!("{run}_{round}_{}", u8::from(transforms));
+            let bench = Bench::new(stack, &id, args.rows, transforms);
+            let result = bench.run(stack, ferry, args.schemas, &args.producer);
+            bench.cleanup();
+            figures[usize::from(transforms)].push(result?);
+        }
+    }
+    let n = args.rows as f64;
+    type Measure = (&'static str, usize, fn(&Figures, f64) -> f64);
+    let measures: [Measure; 7] = [
+        ("snapshot, events/s", 0, |f, n| n / f.snapshot.as_secs_f64()),
+        ("streaming, events/s", 0, |f, n| {
+            n / f.streaming.as_secs_f64()
+        }),
+        ("ferry CPU per event, snapshot (µs)", 1, |f, n| {
+            f.cpu_snapshot.ferry / n * 1e6
+        }),
+        ("ferry CPU per event, streaming (µs)", 1, |f, n| {
+            f.cpu_streaming.ferry / n * 1e6
+        }),
+        ("machine CPU per event, streaming (µs)", 1, |f, n| {
+            f.cpu_streaming.machine / n * 1e6
+        }),
+        ("peak RSS after snapshot (MiB)", 1, |f, _| {
+            f.rss_snapshot_kib as f64 / 1024.0
+        }),
+        ("peak RSS at the end (MiB)", 1, |f, _| {
+            f.rss_end_kib as f64 / 1024.0
+        }),
+    ];
+    println!();
+    println!(
+        "PostgreSQL CDC → Kafka, {} rows per phase, {} rounds, JsonConverter schemas.enable={}; median (range)",
+        args.rows, args.runs, args.schemas
+    );
+    println!(
+        "| measure | {} | {} | ratio of medians |",
+        case_name(false),
+        case_name(true)
+    );
+    println!("|---|---|---|---|");
+    for (name, decimals, measure) in measures {
+        let spread =
+            |fs: &[Figures]| Spread::of(&fs.iter().map(|f| measure(f, n)).collect::<Vec<_>>());
+        let (without, with) = (spread(&figures[0]), spread(&figures[1]));
+        println!(
+            "| {name} | {} | {} | {:.3} |",
+            without.describe(decimals),
+            with.describe(decimals),
+            with.median / without.median.max(1e-12)
+        );
+    }
+    Ok(())
+}
+
+fn case_name(transforms: bool) -> &'static str {
+    if transforms {
+        "ExtractNewRecordState + RegexRouter"
+    } else {
+        "no transforms"
     }
 }
 

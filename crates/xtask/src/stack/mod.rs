@@ -67,6 +67,14 @@ pub fn up(stack: &Stack) -> Result<()> {
     Ok(())
 }
 
+/// Restarts the broker: tansu keeps everything in memory and slows as it
+/// fills, so a benchmark run that compares cases starts each on an empty
+/// broker.
+pub fn restart_kafka(stack: &Stack) -> Result<()> {
+    tansu::down(stack)?;
+    tansu::up(stack)
+}
+
 /// Stops all three services.
 pub fn down(stack: &Stack) -> Result<()> {
     run_all(
