@@ -416,7 +416,7 @@ pub fn check_writable(
             "AvroFormat needs a {part} with a schema (a converter that gives one, e.g. JsonConverter with schemas.enable=true)"
         ))),
         FormatKind::Parquet if view == View::Value && !schema.is_some_and(|s| s.schema_type == ferry_api::SchemaType::Struct) => {
-            Err(bad("ParquetFormat needs STRUCT values with a schema".into()))
+            Err(bad("ParquetFormat needs STRUCT records with a schema".into()))
         }
         FormatKind::Parquet if schema.is_none() => {
             Err(bad("ParquetFormat needs record keys with a schema".into()))
