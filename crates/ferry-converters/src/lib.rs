@@ -21,6 +21,7 @@ mod byte_array;
 mod header;
 pub mod json;
 mod registry;
+pub mod schema_registry;
 mod simple_header;
 mod string;
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ferry_api::{ConfigErrors, Converter, PropertyMap};
 
+use super::retrying::{RetryPolicy, Retrying, RetryingHeaders};
 use super::{TaskSpec, WorkerServices};
 use crate::error::RuntimeError;
 use ferry_config::worker::WorkerConfig;
@@ -94,13 +95,28 @@ impl RecordCodec {
         }
     }
 
-    /// The converters of a task's connector.
-    pub fn for_task(services: &WorkerServices, spec: &TaskSpec) -> Result<Self, RuntimeError> {
-        Self::for_connector(&services.worker, &spec.connector_props).map_err(|errors| {
-            RuntimeError::InvalidConfig {
-                subject: format!("connector {}", spec.id.connector),
-                errors,
-            }
+    /// The converters of a task's connector, retrying retriable failures
+    /// (an unreachable Schema Registry) as [`super::retrying`] describes
+    /// until the task shuts down.
+    pub(crate) fn for_task(
+        services: &WorkerServices,
+        spec: &TaskSpec,
+        shutdown: &tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Self, RuntimeError> {
+        let codec =
+            Self::for_connector(&services.worker, &spec.connector_props).map_err(|errors| {
+                RuntimeError::InvalidConfig {
+                    subject: format!("connector {}", spec.id.connector),
+                    errors,
+                }
+            })?;
+        let metrics = services.metrics.task(&spec.id.connector, spec.id.task);
+        let policy = RetryPolicy::new(&spec.errors, shutdown.clone(), &metrics);
+        Ok(RecordCodec {
+            key: Retrying::wrap(codec.key, policy.clone(), &codec.classes.0),
+            value: Retrying::wrap(codec.value, policy.clone(), &codec.classes.1),
+            header: RetryingHeaders::wrap(codec.header, policy),
+            classes: codec.classes,
         })
     }
 }

@@ -227,7 +227,9 @@ impl ErrantReporter {
         self.metrics.record_failures.inc();
         self.metrics.record_errors.inc();
         self.metrics.last_error_timestamp.set(now_ms());
-        if !self.handling.tolerate_all {
+        // Only bad data is tolerated: a converter that gave up waiting for
+        // its registry fails the task, its record is never skipped.
+        if !self.handling.tolerate_all || !failure.error.is_data() {
             return Err(failure.error);
         }
         self.metrics.records_skipped.inc();
@@ -365,6 +367,16 @@ impl ErrantReporter {
             )));
         }
         Ok(())
+    }
+}
+
+/// `message` as an error of the same kind as `cause`: a data error stays
+/// one (error tolerance applies), anything else is not.
+pub(crate) fn like(cause: &ConnectError, message: String) -> ConnectError {
+    if cause.is_data() {
+        ConnectError::data(message)
+    } else {
+        ConnectError::other(message)
     }
 }
 
@@ -684,6 +696,25 @@ mod tests {
         assert_eq!(all.raw_of(&record).value.as_deref(), Some(&b"original"[..]));
         all.release();
         assert_ne!(all.raw_of(&record).value.as_deref(), Some(&b"original"[..]));
+    }
+
+    #[test]
+    fn only_data_errors_are_tolerated() {
+        let (r, metrics) = reporter(ErrorHandling {
+            tolerate_all: true,
+            ..ErrorHandling::default()
+        });
+        let gave_up = RecordFailure {
+            stage: Stage::ValueConverter,
+            class: "io.confluent.connect.avro.AvroConverter".into(),
+            error: like(
+                &ConnectError::retriable("registry down"),
+                "cannot convert the value".into(),
+            ),
+        };
+        assert!(r.report(gave_up, None).is_err(), "an outage is never skipped");
+        assert_eq!(metrics.task("c", 0).records_skipped.get(), 0);
+        assert!(like(&ConnectError::data("x"), "y".into()).is_data());
     }
 
     #[test]

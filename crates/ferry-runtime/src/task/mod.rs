@@ -7,6 +7,7 @@ mod errant;
 mod fetch_positions;
 mod offset_flush;
 mod put_retry;
+mod retrying;
 mod sink;
 mod sink_fetcher;
 mod sink_progress;

@@ -102,7 +102,7 @@ pub async fn run_sink_task(
 ) -> Result<(), RuntimeError> {
     let id = spec.id.clone();
     let metrics = services.metrics.task(&id.connector, id.task);
-    let codec = RecordCodec::for_task(&services, &spec)?;
+    let codec = RecordCodec::for_task(&services, &spec, &shutdown)?;
     let transforms = spec.transforms.instantiate_for(&id)?;
     let errant = Arc::new(
         errant_reporter(&services, &spec, &metrics)

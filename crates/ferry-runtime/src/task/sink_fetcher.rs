@@ -380,13 +380,13 @@ fn convert_staged<M: Message>(
     let fail = |stage: Stage, what: &str, class: &str, e: ConnectError| RecordFailure {
         stage,
         class: class.to_string(),
-        error: ConnectError::Data {
-            message: format!(
+        error: super::errant::like(
+            &e,
+            format!(
                 "cannot convert the {what} of the record at {tp}@{offset} with {class}: {}",
                 e.full_message()
             ),
-            source: None,
-        },
+        ),
     };
     let (key_schema, key) = codec
         .key

@@ -100,7 +100,7 @@ pub async fn run_source_task(
 ) -> Result<(), RuntimeError> {
     let id = spec.id.clone();
     let metrics = services.metrics.task(&id.connector, id.task);
-    let codec = RecordCodec::for_task(&services, &spec)?;
+    let codec = RecordCodec::for_task(&services, &spec, &shutdown)?;
     let transforms = spec.transforms.instantiate_for(&id)?;
     let tracker = Arc::new(Mutex::new(AckTracker::default()));
     let context = AckContext {
@@ -363,10 +363,10 @@ fn convert_record(
 ) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>, Option<OwnedHeaders>), RecordFailure> {
     let topic = record.topic.as_str();
     let where_ = || describe(record);
-    let fail = |stage: Stage, class: &str, message: String| RecordFailure {
+    let fail = |stage: Stage, class: &str, cause: &ConnectError, message: String| RecordFailure {
         stage,
         class: class.to_string(),
-        error: ConnectError::data(message),
+        error: super::errant::like(cause, message),
     };
     let key = codec
         .key
@@ -375,6 +375,7 @@ fn convert_record(
             fail(
                 Stage::KeyConverter,
                 &codec.classes.0,
+                &e,
                 format!(
                     "cannot convert the key of the {} with {}: {}",
                     where_(),
@@ -390,6 +391,7 @@ fn convert_record(
             fail(
                 Stage::ValueConverter,
                 &codec.classes.1,
+                &e,
                 format!(
                     "cannot convert the value of the {} with {}: {}",
                     where_(),
@@ -409,6 +411,7 @@ fn convert_record(
                     fail(
                         Stage::HeaderConverter,
                         "header.converter",
+                        &e,
                         format!(
                             "cannot convert header {:?} of the {}: {}",
                             h.key,
