@@ -302,6 +302,21 @@ impl StandaloneHerder {
         Ok(())
     }
 
+    /// Starts every prepared connector. One that fails to start is left
+    /// FAILED with its error as the status trace (and logged); the others
+    /// run, as in Kafka Connect. Returns how many failed.
+    pub async fn start_all(&mut self, prepared: Vec<PreparedConnector>) -> usize {
+        let mut failed = 0;
+        for p in prepared {
+            let name = p.name().to_string();
+            if let Err(e) = self.start(p).await {
+                failed += 1;
+                tracing::error!(connector = %name, error = %e, "connector failed to start; it stays FAILED (see its status) and the worker goes on");
+            }
+        }
+        failed
+    }
+
     fn task_factory(&self, instance: &Instance, spec: TaskSpec) -> TaskFactory {
         let services = Arc::clone(&self.services);
         match instance {
@@ -717,6 +732,24 @@ mod tests {
         assert_eq!(c.trace.as_deref(), Some("cannot reach the database"));
         assert!(c.tasks.is_empty());
         assert_eq!(c.config["db.password"], "[hidden]");
+        h.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_connector_that_cannot_start_does_not_stop_the_others() {
+        let mut h = herder();
+        let failing = h.prepare(source(&[("mode", "fail-start")])).unwrap();
+        let good = h
+            .prepare(property_map([
+                ("name", "snk"),
+                ("connector.class", SINK),
+                ("topics", "orders"),
+            ]))
+            .unwrap();
+        assert_eq!(h.start_all(vec![failing, good]).await, 1);
+        let status = h.services.status.clone();
+        assert_eq!(status.connector("src").unwrap().state, State::Failed);
+        assert_eq!(status.connector("snk").unwrap().state, State::Running);
         h.stop().await;
     }
 

@@ -116,9 +116,7 @@ pub async fn run_standalone(
         }));
     }
 
-    for p in prepared {
-        herder.start(p).await?;
-    }
+    herder.start_all(prepared).await;
     http.phase.set_running();
     tracing::info!("worker started");
     wait_for_signal().await;

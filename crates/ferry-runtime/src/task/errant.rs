@@ -712,7 +712,10 @@ mod tests {
                 "cannot convert the value".into(),
             ),
         };
-        assert!(r.report(gave_up, None).is_err(), "an outage is never skipped");
+        assert!(
+            r.report(gave_up, None).is_err(),
+            "an outage is never skipped"
+        );
         assert_eq!(metrics.task("c", 0).records_skipped.get(), 0);
         assert!(like(&ConnectError::data("x"), "y".into()).is_data());
     }
