@@ -7,8 +7,10 @@ use ferry_api::{
     ConfigDef, ConfigErrors, ConnectError, ConnectorContext, ConnectorFactory, ConnectorPlugin,
     ConnectorRuntime, Password, PropertyMap, SinkConnector, SourceConnector,
 };
+use std::collections::BTreeMap;
+
 use tokio::sync::{watch, Mutex};
-use tokio::task::JoinSet;
+use tokio::task::JoinHandle;
 
 use crate::error::RuntimeError;
 use crate::plugins::PluginRegistry;
@@ -86,15 +88,27 @@ pub fn redacted(def: &ConfigDef, props: &PropertyMap) -> PropertyMap {
         .collect()
 }
 
+/// A connector the herder runs (or tried to: a connector whose `start`
+/// failed is kept, FAILED, until it is deleted or replaced).
+struct Running {
+    instance: Instance,
+    /// Whether `start` succeeded (only then is `stop` called).
+    started: bool,
+    /// Turns true to stop this connector's tasks.
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
 /// Runs connectors in one process.
 pub struct StandaloneHerder {
     services: Arc<WorkerServices>,
     plugins: PluginRegistry,
     providers: ConfigProviders,
-    shutdown: watch::Sender<bool>,
-    tasks: JoinSet<()>,
-    started: Vec<(String, Instance)>,
+    connectors: BTreeMap<String, Running>,
 }
+
+/// The herder shared by the REST handlers and the worker.
+pub type SharedHerder = Arc<Mutex<StandaloneHerder>>;
 
 impl StandaloneHerder {
     /// A herder with no connectors.
@@ -103,15 +117,17 @@ impl StandaloneHerder {
         plugins: PluginRegistry,
         providers: ConfigProviders,
     ) -> Self {
-        let (shutdown, _) = watch::channel(false);
         StandaloneHerder {
             services,
             plugins,
             providers,
-            shutdown,
-            tasks: JoinSet::new(),
-            started: Vec::new(),
+            connectors: BTreeMap::new(),
         }
+    }
+
+    /// Whether a connector of this name exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.connectors.contains_key(name)
     }
 
     /// The plugins this herder can run.
@@ -250,16 +266,27 @@ impl StandaloneHerder {
                     .and_then(|_| c.task_configs(config.tasks_max))
             }
         };
+        let (shutdown, _) = watch::channel(false);
         let task_configs = match task_configs {
             Ok(t) => t,
             Err(e) => {
                 status.set_connector_state(&name, State::Failed, Some(e.full_message()));
+                self.connectors.insert(
+                    name.clone(),
+                    Running {
+                        instance,
+                        started: false,
+                        shutdown,
+                        tasks: Vec::new(),
+                    },
+                );
                 return Err(RuntimeError::connect(
                     format!("starting connector {name}"),
                     e,
                 ));
             }
         };
+        let mut tasks = Vec::new();
         status.set_connector_state(&name, State::Running, None);
         tracing::info!(connector = %name, class = plugin.class, tasks = task_configs.len(), "connector started");
         for (n, task_props) in task_configs.into_iter().take(config.tasks_max).enumerate() {
@@ -290,16 +317,109 @@ impl StandaloneHerder {
             };
             let factory = self.task_factory(&instance, spec);
             let services = Arc::clone(&self.services);
-            self.tasks.spawn(supervise(
+            tasks.push(tokio::spawn(supervise(
                 id,
                 config.restart,
                 services,
                 factory,
-                self.shutdown.subscribe(),
-            ));
+                shutdown.subscribe(),
+            )));
         }
-        self.started.push((name, instance));
+        self.connectors.insert(
+            name,
+            Running {
+                instance,
+                started: true,
+                shutdown,
+                tasks,
+            },
+        );
         Ok(())
+    }
+
+    /// Validates and starts a new connector (`POST /connectors`).
+    pub async fn create(&mut self, raw: PropertyMap) -> Result<(), HerderError> {
+        let name = raw.get("name").cloned().unwrap_or_default();
+        if self.contains(&name) {
+            return Err(HerderError::Exists(name));
+        }
+        let prepared = self.prepare(raw).map_err(HerderError::Invalid)?;
+        self.start(prepared).await.map_err(HerderError::Start)
+    }
+
+    /// Creates or replaces a connector's configuration
+    /// (`PUT /connectors/{name}/config`); true if it was created. A new
+    /// configuration is validated before the running connector is
+    /// stopped, so a bad one leaves it running.
+    pub async fn put_config(&mut self, raw: PropertyMap) -> Result<bool, HerderError> {
+        let name = raw.get("name").cloned().unwrap_or_default();
+        let prepared = self.prepare(raw).map_err(HerderError::Invalid)?;
+        let created = !self.stop_connector(&name).await;
+        self.start(prepared).await.map_err(HerderError::Start)?;
+        Ok(created)
+    }
+
+    /// Stops and forgets a connector (`DELETE /connectors/{name}`): its
+    /// tasks flush and commit first. False if there was none.
+    pub async fn delete(&mut self, name: &str) -> bool {
+        let existed = self.stop_connector(name).await;
+        if existed {
+            self.services.status.remove_connector(name);
+            tracing::info!(connector = %name, "connector deleted");
+        }
+        existed
+    }
+
+    /// Stops one connector's tasks (flush, commit, close) within
+    /// `task.shutdown.graceful.timeout.ms`, then the connector; false if
+    /// there was none.
+    async fn stop_connector(&mut self, name: &str) -> bool {
+        let Some(running) = self.connectors.remove(name) else {
+            return false;
+        };
+        self.stop_all(vec![(name.to_string(), running)]).await;
+        true
+    }
+
+    /// Stops connectors together: every task gets the shutdown signal at
+    /// once and the time budget is shared.
+    async fn stop_all(&self, connectors: Vec<(String, Running)>) {
+        for (_, running) in &connectors {
+            let _ = running.shutdown.send(true);
+        }
+        let budget = self.services.worker.shutdown_timeout;
+        let mut handles: Vec<JoinHandle<()>> = Vec::new();
+        let mut instances = Vec::new();
+        for (name, running) in connectors {
+            handles.extend(running.tasks);
+            instances.push((name, running.instance, running.started));
+        }
+        let aborts: Vec<_> = handles.iter().map(JoinHandle::abort_handle).collect();
+        let all_done = async {
+            for h in handles {
+                let _ = h.await;
+            }
+        };
+        if tokio::time::timeout(budget, all_done).await.is_err() {
+            tracing::warn!(timeout_ms = budget.as_millis() as u64, "tasks did not stop within task.shutdown.graceful.timeout.ms; abandoning them (uncommitted records will be processed again)");
+            for a in aborts {
+                a.abort();
+            }
+        }
+        for (name, instance, started) in instances {
+            if started {
+                let result = match instance {
+                    Instance::Source(c) => c.lock().await.stop().await,
+                    Instance::Sink(c) => c.lock().await.stop().await,
+                };
+                if let Err(e) = result {
+                    tracing::warn!(connector = %name, error = %e.full_message(), "connector stop failed");
+                }
+            }
+            self.services
+                .status
+                .set_connector_state(&name, State::Stopped, None);
+        }
     }
 
     /// Starts every prepared connector. One that fails to start is left
@@ -345,27 +465,24 @@ impl StandaloneHerder {
 
     /// Stops every task (flush, commit, close) within
     /// `task.shutdown.graceful.timeout.ms`, then the connectors.
-    pub async fn stop(mut self) {
-        let _ = self.shutdown.send(true);
-        let budget = self.services.worker.shutdown_timeout;
-        let all_done = async { while self.tasks.join_next().await.is_some() {} };
-        if tokio::time::timeout(budget, all_done).await.is_err() {
-            tracing::warn!(timeout_ms = budget.as_millis() as u64, "tasks did not stop within task.shutdown.graceful.timeout.ms; abandoning them (uncommitted records will be processed again)");
-            self.tasks.abort_all();
-        }
-        for (name, instance) in self.started.drain(..) {
-            let result = match instance {
-                Instance::Source(c) => c.lock().await.stop().await,
-                Instance::Sink(c) => c.lock().await.stop().await,
-            };
-            if let Err(e) = result {
-                tracing::warn!(connector = %name, error = %e.full_message(), "connector stop failed");
-            }
-            self.services
-                .status
-                .set_connector_state(&name, State::Stopped, None);
-        }
+    pub async fn stop(&mut self) {
+        let all = std::mem::take(&mut self.connectors).into_iter().collect();
+        self.stop_all(all).await;
     }
+}
+
+/// Why a REST change to a connector was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum HerderError {
+    /// `POST /connectors` with a name in use (409).
+    #[error("Connector {0} already exists")]
+    Exists(String),
+    /// The configuration does not validate (400).
+    #[error(transparent)]
+    Invalid(RuntimeError),
+    /// The connector was accepted but its `start` failed; it is FAILED.
+    #[error(transparent)]
+    Start(RuntimeError),
 }
 
 #[cfg(test)]

@@ -1,16 +1,19 @@
-//! The worker's HTTP listener: Kafka Connect's REST API (read-only in
-//! standalone mode), `/metrics` for Prometheus and `/health` (see [`crate::health`]).
+//! The worker's HTTP listener: Kafka Connect's REST API, `/metrics` for
+//! Prometheus and `/health` (see [`crate::health`]). In standalone mode,
+//! connectors created over REST live in memory, as in Kafka Connect.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
+use crate::error::RuntimeError;
 use crate::health::{self, Probe, WorkerPhase};
+use crate::herder::{HerderError, SharedHerder};
 use crate::metrics::Metrics;
 use crate::plugins::PluginRegistry;
 use crate::status::{ConnectorStatus, StatusRegistry};
@@ -31,6 +34,8 @@ pub struct HttpState {
     pub worker_id: String,
     /// Starting, running or stopping, for `/health`.
     pub phase: WorkerPhase,
+    /// Creates, changes and deletes connectors.
+    pub herder: SharedHerder,
 }
 
 /// Kafka Connect's error body.
@@ -53,9 +58,15 @@ pub fn router(state: HttpState) -> Router {
         .route("/health", get(health))
         .route("/health/live", get(liveness))
         .route("/metrics", get(metrics))
-        .route("/connectors", get(list_connectors))
-        .route("/connectors/{name}", get(connector_info))
-        .route("/connectors/{name}/config", get(connector_config))
+        .route("/connectors", get(list_connectors).post(create_connector))
+        .route(
+            "/connectors/{name}",
+            get(connector_info).delete(delete_connector),
+        )
+        .route(
+            "/connectors/{name}/config",
+            get(connector_config).merge(put(put_connector_config)),
+        )
         .route("/connectors/{name}/status", get(connector_status))
         .route("/connectors/{name}/tasks", get(connector_tasks))
         .route("/connectors/{name}/tasks/{task}/status", get(task_status))
@@ -154,6 +165,149 @@ async fn connector_config(State(s): State<HttpState>, Path(name): Path<String>) 
     match s.status.connector(&name) {
         Some(c) => Json(json!(c.config)).into_response(),
         None => not_found(&name),
+    }
+}
+
+/// A JSON object of strings as a config (numbers and booleans are taken
+/// as their text, as Kafka's Jackson mapping does); the error names the
+/// first key that is neither.
+fn config_of(value: &Value) -> Result<ferry_api::PropertyMap, String> {
+    let Some(map) = value.as_object() else {
+        return Err("the connector config must be a JSON object of strings".into());
+    };
+    map.iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => Ok((k.clone(), s.clone())),
+            Value::Number(n) => Ok((k.clone(), n.to_string())),
+            Value::Bool(b) => Ok((k.clone(), b.to_string())),
+            _ => Err(format!("config value of {k:?} must be a string")),
+        })
+        .collect()
+}
+
+/// A refused change as Kafka Connect answers it.
+fn herder_error(e: HerderError) -> Response {
+    match e {
+        HerderError::Exists(_) => error(StatusCode::CONFLICT, e.to_string()),
+        HerderError::Invalid(RuntimeError::InvalidConfig { errors, .. }) => error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Connector configuration is invalid and contains the following {} error(s):\n{}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{{connectorType}}/config/validate`",
+                errors.0.len(),
+                errors
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+        ),
+        HerderError::Invalid(other) => error(StatusCode::BAD_REQUEST, other.to_string()),
+        HerderError::Start(other) => error(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+    }
+}
+
+/// The body as JSON; Kafka Connect answers malformed JSON with 400.
+fn json_body(body: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| format!("Malformed JSON: {e}"))
+}
+
+/// `POST /connectors` `{"name":…,"config":{…}}` → 201 with the
+/// connector's info; 409 if the name is taken, 400 if the config is bad.
+async fn create_connector(State(s): State<HttpState>, body: axum::body::Bytes) -> Response {
+    let body = match json_body(&body) {
+        Ok(b) => b,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    let Some(name) = body.get("name").and_then(Value::as_str).map(str::to_string) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Connector name must be provided (\"name\")".into(),
+        );
+    };
+    if name.trim().is_empty() {
+        return error(StatusCode::BAD_REQUEST, "Connector name is empty".into());
+    }
+    let mut config = match body.get("config").map(config_of) {
+        Some(Ok(c)) => c,
+        Some(Err(reason)) => return error(StatusCode::BAD_REQUEST, reason),
+        None => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Connector config must be provided (\"config\")".into(),
+            )
+        }
+    };
+    match config.get("name") {
+        Some(n) if *n != name => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("Connector name configuration ({n}) doesn't match connector name in the URL ({name})"),
+            )
+        }
+        _ => {
+            config.insert("name".into(), name.clone());
+        }
+    }
+    let result = s.herder.lock().await.create(config).await;
+    match result {
+        Ok(()) => match s.status.connector(&name) {
+            Some(c) => (StatusCode::CREATED, Json(info_json(&name, &c))).into_response(),
+            None => not_found(&name),
+        },
+        Err(e) => herder_error(e),
+    }
+}
+
+/// `PUT /connectors/{name}/config` → 201 (created) or 200 (replaced) with
+/// the connector's info.
+async fn put_connector_config(
+    State(s): State<HttpState>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let body = match json_body(&body) {
+        Ok(b) => b,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    let mut config = match config_of(&body) {
+        Ok(c) => c,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
+    };
+    match config.get("name") {
+        Some(n) if *n != name => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("Connector name configuration ({n}) doesn't match connector name in the URL ({name})"),
+            )
+        }
+        _ => {
+            config.insert("name".into(), name.clone());
+        }
+    }
+    let result = s.herder.lock().await.put_config(config).await;
+    match result {
+        Ok(created) => match s.status.connector(&name) {
+            Some(c) => (
+                if created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                },
+                Json(info_json(&name, &c)),
+            )
+                .into_response(),
+            None => not_found(&name),
+        },
+        Err(e) => herder_error(e),
+    }
+}
+
+/// `DELETE /connectors/{name}` → 204; its tasks flush and commit first.
+async fn delete_connector(State(s): State<HttpState>, Path(name): Path<String>) -> Response {
+    if s.herder.lock().await.delete(&name).await {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        not_found(&name)
     }
 }
 

@@ -82,6 +82,11 @@ impl StatusRegistry {
         self.write().insert(name.to_string(), status);
     }
 
+    /// Forgets a deleted connector.
+    pub fn remove_connector(&self, name: &str) {
+        self.write().remove(name);
+    }
+
     /// Sets a connector's state.
     pub fn set_connector_state(&self, name: &str, state: State, trace: Option<String>) {
         if let Some(c) = self.write().get_mut(name) {

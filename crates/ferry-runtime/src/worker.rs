@@ -56,7 +56,7 @@ pub async fn run_standalone(
         offsets,
         status: StatusRegistry::default(),
     });
-    let mut herder = StandaloneHerder::new(Arc::clone(&services), plugins.clone(), providers);
+    let herder = StandaloneHerder::new(Arc::clone(&services), plugins.clone(), providers);
 
     // Validate every connector before starting any, and report all problems.
     let mut prepared = Vec::new();
@@ -86,7 +86,9 @@ pub async fn run_standalone(
         )));
     }
 
+    let herder = Arc::new(tokio::sync::Mutex::new(herder));
     let http = HttpState {
+        herder: Arc::clone(&herder),
         status: services.status.clone(),
         metrics: services.metrics.clone(),
         plugins: Arc::new(plugins),
@@ -116,13 +118,13 @@ pub async fn run_standalone(
         }));
     }
 
-    herder.start_all(prepared).await;
+    herder.lock().await.start_all(prepared).await;
     http.phase.set_running();
     tracing::info!("worker started");
     wait_for_signal().await;
     http.phase.set_stopping();
     tracing::info!("shutting down: stopping tasks, flushing and committing offsets");
-    herder.stop().await;
+    herder.lock().await.stop().await;
     for s in servers {
         s.abort();
     }

@@ -1,0 +1,178 @@
+//! The REST API changes connectors in a running standalone worker, with
+//! Kafka Connect's paths, status codes and error shapes: create, replace,
+//! delete, and the refusals (name taken, invalid config, malformed JSON,
+//! unknown connector).
+
+use std::io::Write;
+use std::time::Duration;
+
+use ferry_tests::kafka::create_topic;
+use ferry_tests::worker::{worker_properties, write_properties, Worker};
+use ferry_tests::{http_get, http_request, read_lines, test_dir, unique, wait_for};
+use serde_json::{json, Value};
+
+fn append(path: &std::path::Path, from: usize, to: usize) {
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    for i in from..to {
+        writeln!(f, "line-{i}").unwrap();
+    }
+}
+
+fn wait_lines(path: &std::path::Path, n: usize) -> Vec<String> {
+    wait_for(
+        &format!("{n} lines in {}", path.display()),
+        Duration::from_secs(60),
+        || {
+            let lines = read_lines(path);
+            (lines.len() >= n).then_some(lines)
+        },
+    )
+}
+
+fn parsed(answer: Option<(u16, String)>) -> (u16, Value) {
+    let (status, body) = answer.expect("an HTTP answer");
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+#[test]
+fn connectors_are_created_replaced_and_deleted_over_rest() {
+    let dir = test_dir();
+    let topic = unique("rest-lines");
+    create_topic(&topic, 1);
+    let input = dir.path().join("input.txt");
+    std::fs::write(&input, "").unwrap();
+    let port = Worker::port();
+    let worker_file = worker_properties(dir.path(), port, &[]);
+    let source = dir.path().join("source.properties");
+    write_properties(
+        &source,
+        &[
+            ("name", &unique("rest-source")),
+            ("connector.class", "FileStreamSource"),
+            ("file", input.to_str().unwrap()),
+            ("topic", &topic),
+        ],
+    );
+    let mut worker = Worker::start(dir.path(), &worker_file, &[source], port);
+    wait_for("the worker to be healthy", Duration::from_secs(30), || {
+        http_get(port, "/health").filter(|(s, _)| *s == 200)
+    });
+    append(&input, 0, 100);
+
+    let name = unique("rest-sink");
+    let first = dir.path().join("first.txt");
+    let sink = |file: &std::path::Path| {
+        json!({
+            "connector.class": "FileStreamSink",
+            "file": file.to_str().unwrap(),
+            "topics": topic,
+            "tasks.max": 1
+        })
+    };
+    let create = json!({"name": name, "config": sink(&first)}).to_string();
+    let (status, body) = parsed(http_request(port, "POST", "/connectors", Some(&create)));
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["name"], name.as_str());
+    assert_eq!(body["type"], "sink");
+    assert_eq!(body["config"]["name"], name.as_str());
+    assert_eq!(body["tasks"], json!([{"connector": name, "task": 0}]));
+    assert_eq!(wait_lines(&first, 100)[99], "line-99");
+
+    // The name is taken.
+    let (status, body) = parsed(http_request(port, "POST", "/connectors", Some(&create)));
+    assert_eq!((status, &body["error_code"]), (409, &json!(409)), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("already exists"),
+        "{body}"
+    );
+
+    // An invalid config names the key; nothing is created.
+    let bad_name = unique("rest-bad");
+    let invalid = json!({"name": bad_name, "config": {"connector.class": "FileStreamSink", "file": "/tmp/x"}}).to_string();
+    let (status, body) = parsed(http_request(port, "POST", "/connectors", Some(&invalid)));
+    assert_eq!((status, &body["error_code"]), (400, &json!(400)), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("topics"),
+        "{body}"
+    );
+    assert_eq!(
+        http_get(port, &format!("/connectors/{bad_name}"))
+            .unwrap()
+            .0,
+        404
+    );
+
+    // Malformed JSON.
+    let (status, body) = parsed(http_request(
+        port,
+        "POST",
+        "/connectors",
+        Some("{\"name\":"),
+    ));
+    assert_eq!((status, &body["error_code"]), (400, &json!(400)), "{body}");
+
+    // Replacing the config moves the sink to another file; it goes on from
+    // its committed offsets, so only new lines land there.
+    let second = dir.path().join("second.txt");
+    let path = format!("/connectors/{name}/config");
+    let (status, body) = parsed(http_request(
+        port,
+        "PUT",
+        &path,
+        Some(&sink(&second).to_string()),
+    ));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["config"]["file"], second.to_str().unwrap());
+    append(&input, 100, 150);
+    let lines = wait_lines(&second, 50);
+    assert_eq!(
+        lines.first().map(String::as_str),
+        Some("line-100"),
+        "{lines:?}"
+    );
+    assert_eq!(lines.len(), 50, "{lines:?}");
+    // A config whose name contradicts the URL is refused.
+    let wrong = json!({"name": "other", "topics": topic, "connector.class": "FileStreamSink", "file": "/tmp/y"}).to_string();
+    assert_eq!(
+        http_request(port, "PUT", &path, Some(&wrong)).unwrap().0,
+        400
+    );
+
+    // Deleting stops it; it is gone from every listing.
+    assert_eq!(
+        http_request(port, "DELETE", &format!("/connectors/{name}"), None)
+            .unwrap()
+            .0,
+        204
+    );
+    assert_eq!(
+        http_get(port, &format!("/connectors/{name}/status"))
+            .unwrap()
+            .0,
+        404
+    );
+    let (_, list) = parsed(http_get(port, "/connectors"));
+    assert!(
+        !list.as_array().unwrap().iter().any(|n| n == name.as_str()),
+        "{list}"
+    );
+    assert_eq!(
+        http_request(port, "DELETE", &format!("/connectors/{name}"), None)
+            .unwrap()
+            .0,
+        404
+    );
+
+    // PUT on a new name creates it (201).
+    let third = dir.path().join("third.txt");
+    let created = unique("rest-put");
+    let (status, _) = parsed(http_request(
+        port,
+        "PUT",
+        &format!("/connectors/{created}/config"),
+        Some(&sink(&third).to_string()),
+    ));
+    assert_eq!(status, 201);
+    let exit = worker.terminate(Duration::from_secs(30)).expect("stops");
+    assert!(exit.success(), "{}", worker.log_text());
+}
