@@ -138,6 +138,62 @@ fn connectors_are_created_replaced_and_deleted_over_rest() {
         400
     );
 
+    // Pause: the task commits and stops; new lines wait until resume.
+    let state = |port: u16| {
+        let (_, v) = parsed(http_get(port, &format!("/connectors/{name}/status")));
+        v
+    };
+    let call = |method: &str, action: &str| {
+        http_request(port, method, &format!("/connectors/{name}/{action}"), None)
+            .unwrap()
+            .0
+    };
+    assert_eq!(call("PUT", "pause"), 202);
+    let v = state(port);
+    assert_eq!(v["connector"]["state"], "PAUSED", "{v}");
+    assert_eq!(v["tasks"][0]["state"], "PAUSED", "{v}");
+    append(&input, 150, 160);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        read_lines(&second).len(),
+        50,
+        "nothing is written while paused"
+    );
+    assert_eq!(call("PUT", "resume"), 202);
+    assert_eq!(wait_lines(&second, 60)[59], "line-159");
+    assert_eq!(state(port)["connector"]["state"], "RUNNING");
+
+    // Stop (KIP-875): no tasks, STOPPED; resume starts it again.
+    assert_eq!(call("PUT", "stop"), 202);
+    let v = state(port);
+    assert_eq!(v["connector"]["state"], "STOPPED", "{v}");
+    assert_eq!(v["tasks"], json!([]), "{v}");
+    assert_eq!(call("PUT", "resume"), 202);
+    append(&input, 160, 170);
+    assert_eq!(wait_lines(&second, 70)[69], "line-169");
+
+    // Restarts.
+    let (status, v) = parsed(http_request(
+        port,
+        "POST",
+        &format!("/connectors/{name}/restart?includeTasks=true"),
+        None,
+    ));
+    assert_eq!(status, 202, "{v}");
+    assert_eq!(v["name"], name.as_str());
+    assert_eq!(call("POST", "restart"), 204);
+    assert_eq!(call("POST", "tasks/0/restart"), 204);
+    assert_eq!(call("POST", "tasks/7/restart"), 404);
+    append(&input, 170, 180);
+    let lines = wait_lines(&second, 80);
+    assert_eq!(lines[79], "line-179", "{lines:?}");
+    assert_eq!(
+        http_request(port, "PUT", "/connectors/nope/pause", None)
+            .unwrap()
+            .0,
+        404
+    );
+
     // Deleting stops it; it is gone from every listing.
     assert_eq!(
         http_request(port, "DELETE", &format!("/connectors/{name}"), None)

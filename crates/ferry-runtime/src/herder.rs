@@ -36,6 +36,8 @@ pub struct PreparedConnector {
     instance: Instance,
     shown_config: PropertyMap,
     transforms: Arc<ChainSpec>,
+    /// As submitted (config provider references unresolved).
+    raw: PropertyMap,
 }
 
 impl PreparedConnector {
@@ -88,15 +90,37 @@ pub fn redacted(def: &ConfigDef, props: &PropertyMap) -> PropertyMap {
         .collect()
 }
 
+/// What a connector should be doing (Kafka Connect's target state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetState {
+    /// Running its tasks.
+    Started,
+    /// Tasks stopped (offsets committed), connector kept.
+    Paused,
+    /// Connector and tasks shut down (KIP-875).
+    Stopped,
+}
+
+/// One task of a running connector: how to (re)start it and, while it
+/// runs, its supervisor.
+struct RunningTask {
+    id: TaskId,
+    policy: ferry_config::worker::RestartPolicy,
+    factory: TaskFactory,
+    shutdown: watch::Sender<bool>,
+    handle: Option<JoinHandle<()>>,
+}
+
 /// A connector the herder runs (or tried to: a connector whose `start`
 /// failed is kept, FAILED, until it is deleted or replaced).
 struct Running {
+    /// The configuration as submitted (for restarts).
+    raw: PropertyMap,
     instance: Instance,
-    /// Whether `start` succeeded (only then is `stop` called).
+    /// Whether `start` succeeded and `stop` has not been called yet.
     started: bool,
-    /// Turns true to stop this connector's tasks.
-    shutdown: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    target: TargetState,
+    tasks: Vec<RunningTask>,
 }
 
 /// Runs connectors in one process.
@@ -219,6 +243,7 @@ impl StandaloneHerder {
         let config = common.map_err(invalid)?;
         Ok(PreparedConnector {
             shown_config: redacted(&def, &raw),
+            raw: raw.clone(),
             config,
             plugin,
             instance,
@@ -234,6 +259,7 @@ impl StandaloneHerder {
             instance,
             shown_config,
             transforms,
+            raw,
         } = prepared;
         let name = config.name.clone();
         let status = &self.services.status;
@@ -266,7 +292,6 @@ impl StandaloneHerder {
                     .and_then(|_| c.task_configs(config.tasks_max))
             }
         };
-        let (shutdown, _) = watch::channel(false);
         let task_configs = match task_configs {
             Ok(t) => t,
             Err(e) => {
@@ -274,9 +299,10 @@ impl StandaloneHerder {
                 self.connectors.insert(
                     name.clone(),
                     Running {
+                        raw,
                         instance,
                         started: false,
-                        shutdown,
+                        target: TargetState::Started,
                         tasks: Vec::new(),
                     },
                 );
@@ -316,25 +342,196 @@ impl StandaloneHerder {
                 errors: config.errors.clone(),
             };
             let factory = self.task_factory(&instance, spec);
-            let services = Arc::clone(&self.services);
-            tasks.push(tokio::spawn(supervise(
+            let mut task = RunningTask {
                 id,
-                config.restart,
-                services,
+                policy: config.restart,
                 factory,
-                shutdown.subscribe(),
-            )));
+                shutdown: watch::channel(false).0,
+                handle: None,
+            };
+            self.spawn(&mut task);
+            tasks.push(task);
         }
         self.connectors.insert(
             name,
             Running {
+                raw,
                 instance,
                 started: true,
-                shutdown,
+                target: TargetState::Started,
                 tasks,
             },
         );
         Ok(())
+    }
+
+    /// Starts a task's supervisor with a fresh shutdown signal.
+    fn spawn(&self, task: &mut RunningTask) {
+        let (shutdown, receiver) = watch::channel(false);
+        task.shutdown = shutdown;
+        task.handle = Some(tokio::spawn(supervise(
+            task.id.clone(),
+            task.policy,
+            Arc::clone(&self.services),
+            Arc::clone(&task.factory),
+            receiver,
+        )));
+    }
+
+    /// Stops tasks together (flush, commit, close) within
+    /// `task.shutdown.graceful.timeout.ms` in all; then they are not
+    /// running.
+    async fn stop_tasks<'a>(&self, tasks: impl IntoIterator<Item = &'a mut RunningTask>) {
+        let mut handles = Vec::new();
+        for t in tasks {
+            let _ = t.shutdown.send(true);
+            handles.extend(t.handle.take());
+        }
+        let budget = self.services.worker.shutdown_timeout;
+        let aborts: Vec<_> = handles.iter().map(JoinHandle::abort_handle).collect();
+        let all_done = async {
+            for h in handles {
+                let _ = h.await;
+            }
+        };
+        if tokio::time::timeout(budget, all_done).await.is_err() {
+            tracing::warn!(timeout_ms = budget.as_millis() as u64, "tasks did not stop within task.shutdown.graceful.timeout.ms; abandoning them (uncommitted records will be processed again)");
+            for a in aborts {
+                a.abort();
+            }
+        }
+    }
+
+    /// The connector's target state, if it exists.
+    pub fn target(&self, name: &str) -> Option<TargetState> {
+        self.connectors.get(name).map(|r| r.target)
+    }
+
+    /// Pauses a connector (`PUT /connectors/{name}/pause`): its tasks stop
+    /// after flushing and committing, and report PAUSED. False if unknown.
+    pub async fn pause(&mut self, name: &str) -> bool {
+        let Some(mut running) = self.connectors.remove(name) else {
+            return false;
+        };
+        if running.target == TargetState::Started {
+            self.stop_tasks(running.tasks.iter_mut()).await;
+            let status = &self.services.status;
+            for t in &running.tasks {
+                status.set_task_state(name, t.id.task, State::Paused, None);
+            }
+            if running.started {
+                status.set_connector_state(name, State::Paused, None);
+            }
+            running.target = TargetState::Paused;
+            tracing::info!(connector = %name, "connector paused");
+        }
+        self.connectors.insert(name.to_string(), running);
+        true
+    }
+
+    /// Resumes a paused or stopped connector (`PUT /connectors/{name}/resume`).
+    pub async fn resume(&mut self, name: &str) -> Result<bool, HerderError> {
+        let Some(running) = self.connectors.get_mut(name) else {
+            return Ok(false);
+        };
+        match running.target {
+            TargetState::Started => Ok(true),
+            TargetState::Paused => {
+                running.target = TargetState::Started;
+                let mut tasks = std::mem::take(&mut running.tasks);
+                let started = running.started;
+                for t in &mut tasks {
+                    self.spawn(t);
+                }
+                let running = self.connectors.get_mut(name).expect("still there");
+                running.tasks = tasks;
+                if started {
+                    self.services
+                        .status
+                        .set_connector_state(name, State::Running, None);
+                }
+                tracing::info!(connector = %name, "connector resumed");
+                Ok(true)
+            }
+            TargetState::Stopped => {
+                let raw = running.raw.clone();
+                self.restart(name, raw).await.map(|()| true)
+            }
+        }
+    }
+
+    /// Stops a connector and its tasks but keeps its configuration
+    /// (`PUT /connectors/{name}/stop`, KIP-875): STOPPED, with no tasks.
+    pub async fn stop_one(&mut self, name: &str) -> bool {
+        let Some(mut running) = self.connectors.remove(name) else {
+            return false;
+        };
+        self.stop_tasks(running.tasks.iter_mut()).await;
+        self.stop_instance(name, &mut running).await;
+        running.tasks.clear();
+        running.target = TargetState::Stopped;
+        let status = &self.services.status;
+        if let Some(mut c) = status.connector(name) {
+            c.tasks.clear();
+            c.state = State::Stopped;
+            c.trace = None;
+            status.add_connector(name, c);
+        }
+        self.connectors.insert(name.to_string(), running);
+        tracing::info!(connector = %name, "connector stopped");
+        true
+    }
+
+    /// Calls the connector's `stop` if it was started.
+    async fn stop_instance(&self, name: &str, running: &mut Running) {
+        if !std::mem::take(&mut running.started) {
+            return;
+        }
+        let result = match &running.instance {
+            Instance::Source(c) => c.lock().await.stop().await,
+            Instance::Sink(c) => c.lock().await.stop().await,
+        };
+        if let Err(e) = result {
+            tracing::warn!(connector = %name, error = %e.full_message(), "connector stop failed");
+        }
+    }
+
+    /// Restarts a connector and its tasks from `raw` (`POST
+    /// /connectors/{name}/restart?includeTasks=true`, or a resume from
+    /// STOPPED).
+    pub async fn restart(&mut self, name: &str, raw: PropertyMap) -> Result<(), HerderError> {
+        let prepared = self.prepare(raw).map_err(HerderError::Invalid)?;
+        self.stop_connector(name).await;
+        self.start(prepared).await.map_err(HerderError::Start)
+    }
+
+    /// The configuration a connector was submitted with.
+    pub fn raw_config(&self, name: &str) -> Option<PropertyMap> {
+        self.connectors.get(name).map(|r| r.raw.clone())
+    }
+
+    /// Restarts one task (`POST /connectors/{name}/tasks/{task}/restart`);
+    /// false if there is no such task.
+    pub async fn restart_task(&mut self, name: &str, task: u32) -> bool {
+        let Some(mut running) = self.connectors.remove(name) else {
+            return false;
+        };
+        let found = match running.tasks.iter_mut().find(|t| t.id.task == task) {
+            Some(t) => {
+                self.stop_tasks(std::iter::once(&mut *t)).await;
+                if running.target == TargetState::Started {
+                    self.spawn(t);
+                } else {
+                    self.services
+                        .status
+                        .set_task_state(name, task, State::Paused, None);
+                }
+                true
+            }
+            None => false,
+        };
+        self.connectors.insert(name.to_string(), running);
+        found
     }
 
     /// Validates and starts a new connector (`POST /connectors`).
@@ -382,43 +579,15 @@ impl StandaloneHerder {
     }
 
     /// Stops connectors together: every task gets the shutdown signal at
-    /// once and the time budget is shared.
-    async fn stop_all(&self, connectors: Vec<(String, Running)>) {
-        for (_, running) in &connectors {
-            let _ = running.shutdown.send(true);
-        }
-        let budget = self.services.worker.shutdown_timeout;
-        let mut handles: Vec<JoinHandle<()>> = Vec::new();
-        let mut instances = Vec::new();
-        for (name, running) in connectors {
-            handles.extend(running.tasks);
-            instances.push((name, running.instance, running.started));
-        }
-        let aborts: Vec<_> = handles.iter().map(JoinHandle::abort_handle).collect();
-        let all_done = async {
-            for h in handles {
-                let _ = h.await;
-            }
-        };
-        if tokio::time::timeout(budget, all_done).await.is_err() {
-            tracing::warn!(timeout_ms = budget.as_millis() as u64, "tasks did not stop within task.shutdown.graceful.timeout.ms; abandoning them (uncommitted records will be processed again)");
-            for a in aborts {
-                a.abort();
-            }
-        }
-        for (name, instance, started) in instances {
-            if started {
-                let result = match instance {
-                    Instance::Source(c) => c.lock().await.stop().await,
-                    Instance::Sink(c) => c.lock().await.stop().await,
-                };
-                if let Err(e) = result {
-                    tracing::warn!(connector = %name, error = %e.full_message(), "connector stop failed");
-                }
-            }
+    /// once and the time budget is shared; then the connectors.
+    async fn stop_all(&self, mut connectors: Vec<(String, Running)>) {
+        self.stop_tasks(connectors.iter_mut().flat_map(|(_, r)| r.tasks.iter_mut()))
+            .await;
+        for (name, running) in &mut connectors {
+            self.stop_instance(name, running).await;
             self.services
                 .status
-                .set_connector_state(&name, State::Stopped, None);
+                .set_connector_state(name, State::Stopped, None);
         }
     }
 

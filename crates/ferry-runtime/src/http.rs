@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
@@ -68,6 +68,14 @@ pub fn router(state: HttpState) -> Router {
             get(connector_config).merge(put(put_connector_config)),
         )
         .route("/connectors/{name}/status", get(connector_status))
+        .route("/connectors/{name}/pause", put(pause_connector))
+        .route("/connectors/{name}/resume", put(resume_connector))
+        .route("/connectors/{name}/stop", put(stop_connector))
+        .route("/connectors/{name}/restart", post(restart_connector))
+        .route(
+            "/connectors/{name}/tasks/{task}/restart",
+            post(restart_task),
+        )
         .route("/connectors/{name}/tasks", get(connector_tasks))
         .route("/connectors/{name}/tasks/{task}/status", get(task_status))
         .route("/connector-plugins", get(plugins))
@@ -308,6 +316,97 @@ async fn delete_connector(State(s): State<HttpState>, Path(name): Path<String>) 
         StatusCode::NO_CONTENT.into_response()
     } else {
         not_found(&name)
+    }
+}
+
+/// `PUT /connectors/{name}/pause` → 202: tasks flush, commit and stop,
+/// and report PAUSED.
+async fn pause_connector(State(s): State<HttpState>, Path(name): Path<String>) -> Response {
+    if s.herder.lock().await.pause(&name).await {
+        StatusCode::ACCEPTED.into_response()
+    } else {
+        not_found(&name)
+    }
+}
+
+/// `PUT /connectors/{name}/resume` → 202.
+async fn resume_connector(State(s): State<HttpState>, Path(name): Path<String>) -> Response {
+    match s.herder.lock().await.resume(&name).await {
+        Ok(true) => StatusCode::ACCEPTED.into_response(),
+        Ok(false) => not_found(&name),
+        Err(e) => herder_error(e),
+    }
+}
+
+/// `PUT /connectors/{name}/stop` → 202: connector and tasks shut down
+/// (KIP-875), the configuration kept.
+async fn stop_connector(State(s): State<HttpState>, Path(name): Path<String>) -> Response {
+    if s.herder.lock().await.stop_one(&name).await {
+        StatusCode::ACCEPTED.into_response()
+    } else {
+        not_found(&name)
+    }
+}
+
+/// `POST /connectors/{name}/restart[?includeTasks=&onlyFailed=]`: 204
+/// without the parameters (Kafka's original form), else 202 with the
+/// status. Ferry restarts the connector together with its tasks; with
+/// `onlyFailed=true` nothing is restarted unless the connector or a task
+/// is FAILED.
+async fn restart_connector(
+    State(s): State<HttpState>,
+    Path(name): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let flag = |key: &str| {
+        q.iter()
+            .any(|(k, v)| k == key && v.eq_ignore_ascii_case("true"))
+    };
+    let (include_tasks, only_failed) = (flag("includeTasks"), flag("onlyFailed"));
+    let Some(current) = s.status.connector(&name) else {
+        return not_found(&name);
+    };
+    let failed = current.state == crate::status::State::Failed
+        || current
+            .tasks
+            .values()
+            .any(|t| t.state == crate::status::State::Failed);
+    if !only_failed || failed {
+        let mut herder = s.herder.lock().await;
+        let Some(raw) = herder.raw_config(&name) else {
+            return not_found(&name);
+        };
+        if let Err(e) = herder.restart(&name, raw).await {
+            return herder_error(e);
+        }
+    }
+    if !include_tasks && !only_failed {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    match s.status.connector(&name) {
+        Some(c) => (
+            StatusCode::ACCEPTED,
+            Json(status_json(&name, &c, &s.worker_id)),
+        )
+            .into_response(),
+        None => not_found(&name),
+    }
+}
+
+/// `POST /connectors/{name}/tasks/{task}/restart` → 204.
+async fn restart_task(
+    State(s): State<HttpState>,
+    Path((name, task)): Path<(String, u32)>,
+) -> Response {
+    if s.herder.lock().await.restart_task(&name, task).await {
+        StatusCode::NO_CONTENT.into_response()
+    } else if s.status.connector(&name).is_none() {
+        not_found(&name)
+    } else {
+        error(
+            StatusCode::NOT_FOUND,
+            format!("Task {name}-{task} not found"),
+        )
     }
 }
 
