@@ -102,6 +102,52 @@ fn connectors_are_created_replaced_and_deleted_over_rest() {
         404
     );
 
+    // Validation (200 either way, errors per key) and plugin definitions.
+    let validate = "/connector-plugins/FileStreamSinkConnector/config/validate";
+    let (status, v) = parsed(http_request(
+        port,
+        "PUT",
+        validate,
+        Some(&json!({"name": "v", "file": "/tmp/x"}).to_string()),
+    ));
+    assert_eq!(status, 200, "{v}");
+    assert!(v["error_count"].as_u64().unwrap() >= 1, "{v}");
+    let topics_errors = v["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["value"]["errors"]
+                .as_array()
+                .is_some_and(|e| !e.is_empty())
+        })
+        .map(|c| c["value"]["name"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    assert!(topics_errors.iter().any(|k| k.starts_with("topics")), "{v}");
+    let (_, v) = parsed(http_request(
+        port,
+        "PUT",
+        validate,
+        Some(&json!({"name": "v", "file": "/tmp/x", "topics": "t"}).to_string()),
+    ));
+    assert_eq!(v["error_count"], 0, "{v}");
+    assert_eq!(
+        v["name"],
+        "org.apache.kafka.connect.file.FileStreamSinkConnector"
+    );
+    let (status, defs) = parsed(http_get(port, "/connector-plugins/FileStreamSink/config"));
+    assert_eq!(status, 200);
+    assert!(
+        defs.as_array().unwrap().iter().any(|d| d["name"] == "file"),
+        "{defs}"
+    );
+    assert_eq!(
+        http_get(port, "/connector-plugins/com.example.Nope/config")
+            .unwrap()
+            .0,
+        404
+    );
+
     // Malformed JSON.
     let (status, body) = parsed(http_request(
         port,

@@ -505,6 +505,45 @@ impl StandaloneHerder {
         self.start(prepared).await.map_err(HerderError::Start)
     }
 
+    /// A fresh instance's own config definition and the common keys of
+    /// its kind, for a plugin class or alias; `None` if unknown.
+    fn plugin_defs(&self, plugin: &str) -> Option<(ConnectorPlugin, ConfigDef, ConfigDef)> {
+        let p = *self.plugins.find(plugin)?;
+        let (own, kind) = match p.factory {
+            ConnectorFactory::Source(f) => (f().config_def(), ConnectorKind::Source),
+            ConnectorFactory::Sink(f) => (f().config_def(), ConnectorKind::Sink),
+        };
+        Some((p, own, ferry_config::connector::common_config_def(kind)))
+    }
+
+    /// `GET /connector-plugins/{plugin}/config`: the plugin's own keys.
+    pub fn plugin_config(&self, plugin: &str) -> Option<serde_json::Value> {
+        let (_, own, _) = self.plugin_defs(plugin)?;
+        Some(crate::validation::definitions(&own))
+    }
+
+    /// `PUT /connector-plugins/{plugin}/config/validate`: every key with
+    /// its value and the problems found, as Kafka's `ConfigInfos`; `None`
+    /// if the plugin is unknown. Nothing is started.
+    pub fn validate(&self, plugin: &str, mut raw: PropertyMap) -> Option<serde_json::Value> {
+        let (p, own, common) = self.plugin_defs(plugin)?;
+        raw.entry("connector.class".to_string())
+            .or_insert_with(|| p.class.to_string());
+        let errors = match self.prepare(raw.clone()) {
+            Ok(_) => Vec::new(),
+            Err(RuntimeError::InvalidConfig { errors, .. }) => errors.0,
+            Err(other) => vec![ferry_api::ConfigError::new(
+                "connector.class",
+                raw.get("connector.class").map(String::as_str),
+                other.to_string(),
+            )],
+        };
+        let def = common.merge(&own);
+        Some(crate::validation::config_infos(
+            p.class, &def, &raw, &errors,
+        ))
+    }
+
     /// The configuration a connector was submitted with.
     pub fn raw_config(&self, name: &str) -> Option<PropertyMap> {
         self.connectors.get(name).map(|r| r.raw.clone())

@@ -79,6 +79,11 @@ pub fn router(state: HttpState) -> Router {
         .route("/connectors/{name}/tasks", get(connector_tasks))
         .route("/connectors/{name}/tasks/{task}/status", get(task_status))
         .route("/connector-plugins", get(plugins))
+        .route("/connector-plugins/{plugin}/config", get(plugin_config))
+        .route(
+            "/connector-plugins/{plugin}/config/validate",
+            put(validate_config),
+        )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "HTTP 404 Not Found".into()) })
         .with_state(state)
 }
@@ -450,6 +455,41 @@ async fn task_status(
             StatusCode::NOT_FOUND,
             format!("Task {name}-{task} not found"),
         ),
+    }
+}
+
+fn unknown_plugin(plugin: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!(
+            "Failed to find any class that implements Connector and which name matches {plugin}"
+        ),
+    )
+}
+
+/// `GET /connector-plugins/{plugin}/config`: the plugin's keys.
+async fn plugin_config(State(s): State<HttpState>, Path(plugin): Path<String>) -> Response {
+    match s.herder.lock().await.plugin_config(&plugin) {
+        Some(v) => Json(v).into_response(),
+        None => unknown_plugin(&plugin),
+    }
+}
+
+/// `PUT /connector-plugins/{plugin}/config/validate`: 200 with Kafka's
+/// `ConfigInfos` (errors per key, `error_count`), whether or not the
+/// config is valid.
+async fn validate_config(
+    State(s): State<HttpState>,
+    Path(plugin): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let config = match json_body(&body).and_then(|v| config_of(&v)) {
+        Ok(c) => c,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    match s.herder.lock().await.validate(&plugin, config) {
+        Some(v) => Json(v).into_response(),
+        None => unknown_plugin(&plugin),
     }
 }
 

@@ -25,6 +25,7 @@ pub mod plugins;
 pub mod status;
 pub mod task;
 pub mod transforms;
+pub mod validation;
 pub mod worker;
 
 pub use error::RuntimeError;
