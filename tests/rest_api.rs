@@ -44,10 +44,11 @@ fn connectors_are_created_replaced_and_deleted_over_rest() {
     let port = Worker::port();
     let worker_file = worker_properties(dir.path(), port, &[]);
     let source = dir.path().join("source.properties");
+    let source_name = unique("rest-source");
     write_properties(
         &source,
         &[
-            ("name", &unique("rest-source")),
+            ("name", &source_name),
             ("connector.class", "FileStreamSource"),
             ("file", input.to_str().unwrap()),
             ("topic", &topic),
@@ -240,6 +241,36 @@ fn connectors_are_created_replaced_and_deleted_over_rest() {
         404
     );
 
+    // Offsets (KIP-875): read, and moved back on a running sink, which
+    // then writes the last ten lines again.
+    let (status, v) = parsed(http_get(port, &format!("/connectors/{name}/offsets")));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["offsets"],
+        json!([{"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": 180}}])
+    );
+    let back = json!({"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": 170}}]});
+    let (status, v) = parsed(http_request(
+        port,
+        "PATCH",
+        &format!("/connectors/{name}/offsets"),
+        Some(&back.to_string()),
+    ));
+    assert_eq!(status, 200, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("altered"), "{v}");
+    let lines = wait_lines(&second, 90);
+    assert_eq!(
+        (lines[80].as_str(), lines[89].as_str()),
+        ("line-170", "line-179"),
+        "{lines:?}"
+    );
+    let (_, v) = parsed(http_get(
+        port,
+        &format!("/connectors/{source_name}/offsets"),
+    ));
+    let position = &v["offsets"][0]["offset"]["position"];
+    assert!(position.as_u64().is_some_and(|p| p > 0), "{v}");
+
     // Deleting stops it; it is gone from every listing.
     assert_eq!(
         http_request(port, "DELETE", &format!("/connectors/{name}"), None)
@@ -275,6 +306,23 @@ fn connectors_are_created_replaced_and_deleted_over_rest() {
         Some(&sink(&third).to_string()),
     ));
     assert_eq!(status, 201);
+
+    // A source's offsets are reset: it forgets them.
+    let (status, v) = parsed(http_request(
+        port,
+        "DELETE",
+        &format!("/connectors/{source_name}/offsets"),
+        None,
+    ));
+    assert_eq!(status, 200, "{v}");
+    // It reads its file again from the start: the new sink (a fresh group,
+    // from the earliest offset) sees every line twice.
+    let lines = wait_lines(&third, 360);
+    assert_eq!(lines.len(), 360, "{lines:?}");
+    assert_eq!(
+        (lines[180].as_str(), lines[359].as_str()),
+        ("line-0", "line-179")
+    );
     let exit = worker.terminate(Duration::from_secs(30)).expect("stops");
     assert!(exit.success(), "{}", worker.log_text());
 }

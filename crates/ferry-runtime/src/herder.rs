@@ -116,6 +116,11 @@ struct RunningTask {
 struct Running {
     /// The configuration as submitted (for restarts).
     raw: PropertyMap,
+    /// The configuration with provider references resolved (for the
+    /// Kafka clients of the offsets endpoints).
+    props: PropertyMap,
+    /// A sink's topics; `None` for a source.
+    subscription: Option<ferry_config::connector::Subscription>,
     instance: Instance,
     /// Whether `start` succeeded and `stop` has not been called yet.
     started: bool,
@@ -300,6 +305,8 @@ impl StandaloneHerder {
                     name.clone(),
                     Running {
                         raw,
+                        props: config.props.clone(),
+                        subscription: config.subscription.clone(),
                         instance,
                         started: false,
                         target: TargetState::Started,
@@ -356,6 +363,8 @@ impl StandaloneHerder {
             name,
             Running {
                 raw,
+                props: config.props.clone(),
+                subscription: config.subscription.clone(),
                 instance,
                 started: true,
                 target: TargetState::Started,
@@ -542,6 +551,76 @@ impl StandaloneHerder {
         Some(crate::validation::config_infos(
             p.class, &def, &raw, &errors,
         ))
+    }
+
+    /// `GET /connectors/{name}/offsets`; `None` if unknown.
+    pub async fn offsets(&self, name: &str) -> Option<Result<serde_json::Value, String>> {
+        let running = self.connectors.get(name)?;
+        Some(match running.subscription.clone() {
+            None => Ok(crate::connector_offsets::source_offsets(
+                self.services.offsets.as_ref(),
+                name,
+            )),
+            Some(subscription) => {
+                let worker = self.services.worker.props.clone();
+                let props = running.props.clone();
+                let name = name.to_string();
+                tokio::task::spawn_blocking(move || {
+                    crate::connector_offsets::sink_offsets(&worker, &props, &subscription, &name)
+                })
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
+            }
+        })
+    }
+
+    /// `PATCH /connectors/{name}/offsets` (`body` given) or `DELETE`
+    /// (reset). Unlike Kafka Connect, the connector need not be STOPPED:
+    /// its running tasks are stopped first (they commit what they have),
+    /// the change is applied, and they start again from the new offsets.
+    /// `Ok(false)` if the connector is unknown.
+    pub async fn change_offsets(
+        &mut self,
+        name: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<bool, String> {
+        let Some(mut running) = self.connectors.remove(name) else {
+            return Ok(false);
+        };
+        let was_running = running.tasks.iter().any(|t| t.handle.is_some());
+        if was_running {
+            self.stop_tasks(running.tasks.iter_mut()).await;
+        }
+        let worker = self.services.worker.props.clone();
+        let props = running.props.clone();
+        let result = match (running.subscription.is_some(), body) {
+            (false, Some(body)) => {
+                crate::connector_offsets::alter_source(self.services.offsets.as_ref(), name, &body)
+                    .await
+            }
+            (false, None) => self
+                .services
+                .offsets
+                .remove(name, None)
+                .await
+                .map_err(|e| e.to_string()),
+            (true, Some(body)) => {
+                let connector = name.to_string();
+                tokio::task::spawn_blocking(move || {
+                    crate::connector_offsets::alter_sink(&worker, &props, &connector, &body)
+                })
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
+            }
+            (true, None) => crate::connector_offsets::reset_sink(&worker, &props, name).await,
+        };
+        if was_running {
+            for t in &mut running.tasks {
+                self.spawn(t);
+            }
+        }
+        self.connectors.insert(name.to_string(), running);
+        result.map(|()| true)
     }
 
     /// The configuration a connector was submitted with.

@@ -68,6 +68,10 @@ pub fn router(state: HttpState) -> Router {
             get(connector_config).merge(put(put_connector_config)),
         )
         .route("/connectors/{name}/status", get(connector_status))
+        .route(
+            "/connectors/{name}/offsets",
+            get(get_offsets).patch(alter_offsets).delete(reset_offsets),
+        )
         .route("/connectors/{name}/pause", put(pause_connector))
         .route("/connectors/{name}/resume", put(resume_connector))
         .route("/connectors/{name}/stop", put(stop_connector))
@@ -321,6 +325,56 @@ async fn delete_connector(State(s): State<HttpState>, Path(name): Path<String>) 
         StatusCode::NO_CONTENT.into_response()
     } else {
         not_found(&name)
+    }
+}
+
+/// `GET /connectors/{name}/offsets` (KIP-875).
+async fn get_offsets(State(s): State<HttpState>, Path(name): Path<String>) -> Response {
+    match s.herder.lock().await.offsets(&name).await {
+        Some(Ok(v)) => Json(v).into_response(),
+        Some(Err(m)) => error(StatusCode::INTERNAL_SERVER_ERROR, m),
+        None => not_found(&name),
+    }
+}
+
+/// `PATCH /connectors/{name}/offsets` → 200 with Kafka's message; works on
+/// a running connector too (its tasks stop, the offsets change, they start
+/// again).
+async fn alter_offsets(
+    State(s): State<HttpState>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let body = match json_body(&body) {
+        Ok(b) => b,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    match s
+        .herder
+        .lock()
+        .await
+        .change_offsets(&name, Some(body))
+        .await
+    {
+        Ok(true) => Json(
+            json!({"message": "The offsets for this connector have been altered successfully"}),
+        )
+        .into_response(),
+        Ok(false) => not_found(&name),
+        Err(m) => error(StatusCode::BAD_REQUEST, m),
+    }
+}
+
+/// `DELETE /connectors/{name}/offsets` → 200: a source forgets its
+/// offsets, a sink's consumer group is deleted.
+async fn reset_offsets(State(s): State<HttpState>, Path(name): Path<String>) -> Response {
+    match s.herder.lock().await.change_offsets(&name, None).await {
+        Ok(true) => {
+            Json(json!({"message": "The offsets for this connector have been reset successfully"}))
+                .into_response()
+        }
+        Ok(false) => not_found(&name),
+        Err(m) => error(StatusCode::INTERNAL_SERVER_ERROR, m),
     }
 }
 

@@ -13,6 +13,7 @@
 //! * [`cli`]: the `ferry` command line, reusable by custom binaries.
 
 pub mod cli;
+pub mod connector_offsets;
 pub mod error;
 pub mod health;
 pub mod herder;

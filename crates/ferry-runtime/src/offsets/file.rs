@@ -90,16 +90,21 @@ impl FileOffsetStore {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Every stored offset of a connector, for the REST API.
-    pub fn connector_offsets(&self, connector: &str) -> Vec<SourcePosition> {
-        self.entries()
-            .values()
-            .filter(|e| e.connector == connector)
-            .map(|e| SourcePosition {
-                partition: e.partition.clone(),
-                offset: e.offset.clone(),
-            })
-            .collect()
+    /// Writes the file from the entries as they are now.
+    async fn persist(&self) -> Result<(), OffsetStoreError> {
+        let snapshot = FileContents {
+            version: 1,
+            offsets: self.entries().values().cloned().collect(),
+        };
+        let bytes = serde_json::to_vec_pretty(&snapshot).expect("offsets serialize");
+        let path = self.path.clone();
+        let result = tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        result.map_err(|source| OffsetStoreError::Io {
+            path: self.path.display().to_string(),
+            source,
+        })
     }
 }
 
@@ -138,7 +143,7 @@ impl OffsetStore for FileOffsetStore {
         positions: &[SourcePosition],
     ) -> Result<(), OffsetStoreError> {
         let _guard = self.write_lock.lock().await;
-        let snapshot = {
+        {
             let mut entries = self.entries();
             for p in positions {
                 entries.insert(
@@ -150,20 +155,35 @@ impl OffsetStore for FileOffsetStore {
                     },
                 );
             }
-            FileContents {
-                version: 1,
-                offsets: entries.values().cloned().collect(),
-            }
-        };
-        let bytes = serde_json::to_vec_pretty(&snapshot).expect("offsets serialize");
-        let path = self.path.clone();
-        let result = tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
-        result.map_err(|source| OffsetStoreError::Io {
-            path: self.path.display().to_string(),
-            source,
-        })
+        }
+        self.persist().await
+    }
+
+    fn connector_offsets(&self, connector: &str) -> Vec<SourcePosition> {
+        self.entries()
+            .values()
+            .filter(|e| e.connector == connector)
+            .map(|e| SourcePosition {
+                partition: e.partition.clone(),
+                offset: e.offset.clone(),
+            })
+            .collect()
+    }
+
+    async fn remove(
+        &self,
+        connector: &str,
+        partitions: Option<&[OffsetMap]>,
+    ) -> Result<(), OffsetStoreError> {
+        let _guard = self.write_lock.lock().await;
+        {
+            let keys: Option<Vec<String>> =
+                partitions.map(|ps| ps.iter().map(partition_key).collect());
+            self.entries().retain(|(c, key), _| {
+                c != connector || keys.as_ref().is_some_and(|k| !k.contains(key))
+            });
+        }
+        self.persist().await
     }
 }
 

@@ -46,6 +46,17 @@ pub trait OffsetStore: Send + Sync {
         connector: &str,
         positions: &[SourcePosition],
     ) -> Result<(), OffsetStoreError>;
+
+    /// Every stored offset of a connector (`GET /connectors/{n}/offsets`).
+    fn connector_offsets(&self, connector: &str) -> Vec<SourcePosition>;
+
+    /// Forgets the offsets of these source partitions of a connector (all
+    /// of them with `None`); durable when this returns `Ok`.
+    async fn remove(
+        &self,
+        connector: &str,
+        partitions: Option<&[OffsetMap]>,
+    ) -> Result<(), OffsetStoreError>;
 }
 
 /// The canonical text of a source partition, used as a map key.

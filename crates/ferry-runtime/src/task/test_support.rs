@@ -82,6 +82,31 @@ impl OffsetStore for MemoryOffsetStore {
             StoreMode::Hang => std::future::pending().await,
         }
     }
+
+    fn connector_offsets(&self, connector: &str) -> Vec<SourcePosition> {
+        let mut latest: std::collections::BTreeMap<String, SourcePosition> = Default::default();
+        for (c, p) in self.stored.lock().unwrap().iter() {
+            if c == connector {
+                latest.insert(partition_key(&p.partition), p.clone());
+            }
+        }
+        latest.into_values().collect()
+    }
+
+    async fn remove(
+        &self,
+        connector: &str,
+        partitions: Option<&[OffsetMap]>,
+    ) -> Result<(), OffsetStoreError> {
+        let keys: Option<Vec<String>> = partitions.map(|ps| ps.iter().map(partition_key).collect());
+        self.stored.lock().unwrap().retain(|(c, p)| {
+            c != connector
+                || keys
+                    .as_ref()
+                    .is_some_and(|k| !k.contains(&partition_key(&p.partition)))
+        });
+        Ok(())
+    }
 }
 
 /// Worker services with string converters, `extra` worker properties and
