@@ -510,7 +510,7 @@ class AvroCompat:
             return []
         if rk == "union":
             for branch in reader.branches:
-                if not AvroCompat(self.reader_label, self.writer_label).check(branch, writer, path):
+                if not self.check(branch, writer, path):
                     return []
             return [
                 Incompatibility(
@@ -1552,7 +1552,7 @@ class ProtoParser:
                     "name": name,
                     "number": number,
                     "label": PB_REPEATED,
-                    "type": PB_MESSAGE,
+                    "type": 0,  # pb_resolve qualifies the entry's name
                     "type_name": entry_name,
                     "default": None,
                     "oneof_index": None,
