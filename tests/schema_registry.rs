@@ -352,7 +352,11 @@ out({"magic": magic, "id": schema_id, "registered": latest.schema_id, "type": la
     assert_eq!(r["magic"], 0);
     assert_eq!(r["id"], r["registered"]);
     assert_eq!(r["type"], "PROTOBUF");
-    assert_eq!(r["index"], json!([0]), "first message: index array [0] as one zero byte");
+    assert_eq!(
+        r["index"],
+        json!([0]),
+        "first message: index array [0] as one zero byte"
+    );
     assert_eq!(r["equal"], true);
     assert_eq!(r["back_city"], "Oslo");
     assert_eq!(r["back_attrs"], json!({"k": 3}));
@@ -441,12 +445,18 @@ out({"sid": sid, "same_id": same_id, "fields": fields, "equal": again == o,
         f["inners"],
         json!([2, 11, 3, "ferry.text.Outer.Inner", null])
     );
-    assert_eq!(f["color"], json!([3, 14, 1, null, "ferry.text.Outer.Color"]));
+    assert_eq!(
+        f["color"],
+        json!([3, 14, 1, null, "ferry.text.Outer.Color"])
+    );
     assert_eq!(
         f["by_name"],
         json!([4, 11, 3, "ferry.text.Outer.ByNameEntry", null])
     );
-    assert_eq!(f["at"], json!([5, 11, 1, "google.protobuf.Timestamp", null]));
+    assert_eq!(
+        f["at"],
+        json!([5, 11, 1, "google.protobuf.Timestamp", null])
+    );
     assert_eq!(f["b"], json!([7, 3, 1, null, null]));
     assert_eq!(r["map"], true);
     assert_eq!(r["oneof"], json!(["a", "b"]));
@@ -559,7 +569,10 @@ out({
     let s = r["s"].as_str().unwrap();
     let ct = "application/vnd.schemaregistry.v1+json";
     assert_eq!(r["register"], json!([200, ct, {"id": sid}]));
-    assert_eq!(r["by_id"], json!([200, ct, {"schema": "{\"type\":\"string\"}"}]));
+    assert_eq!(
+        r["by_id"],
+        json!([200, ct, {"schema": "{\"type\":\"string\"}"}])
+    );
     assert_eq!(r["by_id_json"][2]["schemaType"], "JSON");
     assert_eq!(
         r["version"],
