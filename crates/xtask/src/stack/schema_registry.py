@@ -11,8 +11,8 @@ paths, status codes, JSON shapes and error codes:
   ``GET /subjects/{s}/versions/{v|latest}``, ``.../{v}/schema``,
   ``.../{v}/referencedby``, ``DELETE /subjects/{s}`` and
   ``DELETE /subjects/{s}/versions/{v}`` (soft, or ``?permanent=true``);
-* ``GET /schemas/ids/{id}``, ``.../subjects``, ``.../versions``,
-  ``GET /schemas/types``;
+* ``GET /schemas/ids/{id}``, ``.../schema``, ``.../subjects``,
+  ``.../versions``, ``GET /schemas/types``;
 * ``GET|PUT|DELETE /config`` and ``/config/{s}``
   (``?defaultToGlobal=true``), ``GET /mode`` (always READWRITE),
   ``GET /contexts`` (only the default one), ``GET /associations/resources/...``
@@ -31,10 +31,26 @@ default); fixed size; named types must have the same unqualified name (or the
 reader lists the writer's full name as an alias); recursion through named
 types. BACKWARD checks new (reader) against old (writer), FORWARD the reverse,
 FULL both; the ``_TRANSITIVE`` levels check every live version, the others
-only the latest.
+only the latest. A rejected registration is HTTP 409 with error_code 409 (as
+Confluent 7 and Karapace answer; Confluent 8 says 40901) and the reasons in
+the message.
 
 PROTOBUF and JSON use simpler rules than Confluent's (see
-:func:`protobuf_compat` and :func:`json_compat`).
+:func:`protobuf_compat` and :func:`json_compat`); their levels work the same
+way (BACKWARD: new schema reads old data, and so on).
+
+Schemas
+-------
+Two schemas are the same (same id, no new version) when their canonical
+forms, types and references are equal. AVRO: compact JSON with sorted keys;
+JSON: the same; PROTOBUF: the schema as .proto text rendered from a model of
+its descriptor. A PROTOBUF schema may be registered as .proto text (as Java
+clients and curl do) or as a base64 ``FileDescriptorProto`` (as Confluent's
+Python client does); both are parsed into the same model, so the two forms
+of one file get one id. ``GET`` returns .proto text (as registered, or
+rendered from the registered descriptor); ``?format=serialized``
+returns a base64 descriptor (the one registered, or one encoded from the
+model). Imports need a reference, except google/protobuf well-known types.
 
 Storage
 -------
@@ -61,6 +77,7 @@ import re
 import sys
 import tempfile
 import threading
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -2623,8 +2640,6 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             self._send(e.status, {"error_code": e.code, "message": e.message})
         except Exception as e:  # keep serving; say what broke
-            import traceback
-
             traceback.print_exc()
             self._send(500, {"error_code": 50001, "message": f"Error in the schema registry: {e!r}"})
 
