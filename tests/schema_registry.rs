@@ -737,3 +737,50 @@ out({
     assert_eq!(r["id"], 1, "a fresh data file starts at id 1");
     assert_eq!(r["subjects"], json!(["auth-value"]));
 }
+
+#[test]
+fn protobuf_proto2_text_keeps_defaults_labels_and_services() {
+    let r = run(r#"
+import base64
+import httpx2 as hx
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+s = "@S@-value"
+text = '''
+syntax = "proto2";
+package ferry.p2;
+message Req {
+  required string id = 1 [default = "x\\"y"];
+  optional int32 n = 2 [default = -5];
+  optional Color c = 3 [default = GREEN];
+  repeated Sub subs = 4;
+  enum Color { RED = 0; GREEN = 1; }
+  message Sub { optional .ferry.p2.Req.Color k = 1; optional double d = 2 [default = 1.5]; }
+  extensions 100 to 200;
+}
+message Resp { optional Req.Sub s = 1; map<int64, Req> reqs = 2; }
+service Svc { rpc Call(Req) returns (stream Resp); }
+'''
+sid = c.register_schema(s, Schema(text, "PROTOBUF"))
+raw = hx.get(f"{URL}/subjects/{s}/versions/latest", params={"format": "serialized"}).json()["schema"]
+fdp = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(raw))
+fdp.name = "@S@.proto"
+pool = descriptor_pool.DescriptorPool()
+pool.Add(fdp)
+Req = message_factory.GetMessageClass(pool.FindMessageTypeByName("ferry.p2.Req"))
+Sub = message_factory.GetMessageClass(pool.FindMessageTypeByName("ferry.p2.Req.Sub"))
+req = Req()
+call = pool.FindServiceByName("ferry.p2.Svc").methods_by_name["Call"]
+out({"defaults": [req.id, req.n, req.c, Sub().d],
+     "id_required": Req.DESCRIPTOR.fields_by_name["id"].is_required,
+     "initialized": req.IsInitialized(),
+     "call": [call.input_type.full_name, call.output_type.full_name, call.server_streaming],
+     "reqs_map": pool.FindMessageTypeByName("ferry.p2.Resp").fields_by_name["reqs"].message_type.GetOptions().map_entry,
+     "syntax": fdp.syntax or "proto2"})
+"#);
+    assert_eq!(r["defaults"], json!(["x\"y", -5, 1, 1.5]));
+    assert_eq!(r["id_required"], true);
+    assert_eq!(r["initialized"], false, "required id unset");
+    assert_eq!(r["call"], json!(["ferry.p2.Req", "ferry.p2.Resp", true]));
+    assert_eq!(r["reqs_map"], true);
+    assert_eq!(r["syntax"], "proto2");
+}
