@@ -1,12 +1,13 @@
 //! Helpers for Ferry's end-to-end tests: the local stack's addresses, a
-//! `ferry` worker process, Kafka admin/consume, PostgreSQL and S3 helpers,
-//! and the S3 sink harness.
+//! `ferry` worker process, Kafka admin/consume, PostgreSQL, S3 and Schema
+//! Registry helpers, and the S3 sink harness.
 //!
 //! The tests run against the real stack started by `cargo xtask stack up`
 //! (`cargo xtask test` does that and exports the addresses).
 
 pub mod kafka;
 pub mod pg;
+pub mod registry;
 pub mod s3;
 pub mod s3_sink;
 pub mod worker;

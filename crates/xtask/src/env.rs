@@ -36,6 +36,8 @@ pub struct Stack {
     pub s3_port: u16,
     /// PostgreSQL port, `$FERRY_PG_PORT`, default 5433.
     pub pg_port: u16,
+    /// Schema Registry (stand-in) port, `$FERRY_REGISTRY_PORT`, default 8081.
+    pub registry_port: u16,
     /// True when running as root: PostgreSQL then runs as the `postgres` user.
     pub is_root: bool,
 }
@@ -60,6 +62,7 @@ impl Stack {
             kafka_port: port_var("FERRY_KAFKA_PORT", 9092)?,
             s3_port: port_var("FERRY_S3_PORT", 8333)?,
             pg_port: port_var("FERRY_PG_PORT", 5433)?,
+            registry_port: port_var("FERRY_REGISTRY_PORT", 8081)?,
             is_root,
         })
     }
@@ -84,6 +87,11 @@ impl Stack {
         format!("http://127.0.0.1:{}", self.s3_port)
     }
 
+    /// Base URL of the Schema Registry.
+    pub fn registry_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.registry_port)
+    }
+
     /// The variables clients of the stack read, in a stable order.
     ///
     /// `stack env` prints them; `test` and `demo` set them on child processes.
@@ -106,6 +114,7 @@ impl Stack {
             ("FERRY_PG_PASSWORD", PG_PASSWORD.into()),
             ("FERRY_PG_DB", PG_DB.into()),
             ("FERRY_PG_URL", pg_url),
+            ("FERRY_REGISTRY_URL", self.registry_url()),
             ("FERRY_PYTHON", self.python().display().to_string()),
         ]
     }

