@@ -296,6 +296,29 @@ fn connectors_are_created_replaced_and_deleted_over_rest() {
         404
     );
 
+    // KIP-980: created STOPPED, no tasks until resumed.
+    let later = unique("rest-later");
+    let body = json!({"name": later, "config": sink(&dir.path().join("later.txt")), "initial_state": "STOPPED"});
+    let (status, _) = parsed(http_request(
+        port,
+        "POST",
+        "/connectors",
+        Some(&body.to_string()),
+    ));
+    assert_eq!(status, 201);
+    let (_, v) = parsed(http_get(port, &format!("/connectors/{later}/status")));
+    assert_eq!(
+        (&v["connector"]["state"], &v["tasks"]),
+        (&json!("STOPPED"), &json!([])),
+        "{v}"
+    );
+    assert_eq!(
+        http_request(port, "DELETE", &format!("/connectors/{later}"), None)
+            .unwrap()
+            .0,
+        204
+    );
+
     // PUT on a new name creates it (201).
     let third = dir.path().join("third.txt");
     let created = unique("rest-put");

@@ -258,6 +258,43 @@ impl StandaloneHerder {
 
     /// Starts a prepared connector and its tasks.
     pub async fn start(&mut self, prepared: PreparedConnector) -> Result<(), RuntimeError> {
+        self.start_in(prepared, TargetState::Started).await
+    }
+
+    /// Starts a prepared connector in a target state (KIP-980's
+    /// `initial_state`): STOPPED registers it without starting anything;
+    /// PAUSED starts the connector and creates its tasks paused.
+    pub async fn start_in(
+        &mut self,
+        prepared: PreparedConnector,
+        target: TargetState,
+    ) -> Result<(), RuntimeError> {
+        if target == TargetState::Stopped {
+            let name = prepared.config.name.clone();
+            self.services.status.add_connector(
+                &name,
+                ConnectorStatus {
+                    kind: prepared.plugin.kind(),
+                    state: State::Stopped,
+                    trace: None,
+                    config: prepared.shown_config,
+                    tasks: Default::default(),
+                },
+            );
+            self.connectors.insert(
+                name,
+                Running {
+                    raw: prepared.raw,
+                    props: prepared.config.props,
+                    subscription: prepared.config.subscription,
+                    instance: prepared.instance,
+                    started: false,
+                    target,
+                    tasks: Vec::new(),
+                },
+            );
+            return Ok(());
+        }
         let PreparedConnector {
             config,
             plugin,
@@ -320,7 +357,16 @@ impl StandaloneHerder {
             }
         };
         let mut tasks = Vec::new();
-        status.set_connector_state(&name, State::Running, None);
+        let paused = target == TargetState::Paused;
+        status.set_connector_state(
+            &name,
+            if paused {
+                State::Paused
+            } else {
+                State::Running
+            },
+            None,
+        );
         tracing::info!(connector = %name, class = plugin.class, tasks = task_configs.len(), "connector started");
         for (n, task_props) in task_configs.into_iter().take(config.tasks_max).enumerate() {
             let id = TaskId {
@@ -356,7 +402,11 @@ impl StandaloneHerder {
                 shutdown: watch::channel(false).0,
                 handle: None,
             };
-            self.spawn(&mut task);
+            if paused {
+                status.set_task_state(&name, task.id.task, State::Paused, None);
+            } else {
+                self.spawn(&mut task);
+            }
             tasks.push(task);
         }
         self.connectors.insert(
@@ -367,7 +417,7 @@ impl StandaloneHerder {
                 subscription: config.subscription.clone(),
                 instance,
                 started: true,
-                target: TargetState::Started,
+                target,
                 tasks,
             },
         );
@@ -653,13 +703,19 @@ impl StandaloneHerder {
     }
 
     /// Validates and starts a new connector (`POST /connectors`).
-    pub async fn create(&mut self, raw: PropertyMap) -> Result<(), HerderError> {
+    pub async fn create(
+        &mut self,
+        raw: PropertyMap,
+        target: TargetState,
+    ) -> Result<(), HerderError> {
         let name = raw.get("name").cloned().unwrap_or_default();
         if self.contains(&name) {
             return Err(HerderError::Exists(name));
         }
         let prepared = self.prepare(raw).map_err(HerderError::Invalid)?;
-        self.start(prepared).await.map_err(HerderError::Start)
+        self.start_in(prepared, target)
+            .await
+            .map_err(HerderError::Start)
     }
 
     /// Creates or replaces a connector's configuration
@@ -712,11 +768,11 @@ impl StandaloneHerder {
     /// Starts every prepared connector. One that fails to start is left
     /// FAILED with its error as the status trace (and logged); the others
     /// run, as in Kafka Connect. Returns how many failed.
-    pub async fn start_all(&mut self, prepared: Vec<PreparedConnector>) -> usize {
+    pub async fn start_all(&mut self, prepared: Vec<(PreparedConnector, TargetState)>) -> usize {
         let mut failed = 0;
-        for p in prepared {
+        for (p, target) in prepared {
             let name = p.name().to_string();
-            if let Err(e) = self.start(p).await {
+            if let Err(e) = self.start_in(p, target).await {
                 failed += 1;
                 tracing::error!(connector = %name, error = %e, "connector failed to start; it stays FAILED (see its status) and the worker goes on");
             }
@@ -1150,9 +1206,48 @@ mod tests {
                 ("topics", "orders"),
             ]))
             .unwrap();
-        assert_eq!(h.start_all(vec![failing, good]).await, 1);
+        assert_eq!(
+            h.start_all(vec![
+                (failing, TargetState::Started),
+                (good, TargetState::Started)
+            ])
+            .await,
+            1
+        );
         let status = h.services.status.clone();
         assert_eq!(status.connector("src").unwrap().state, State::Failed);
+        assert_eq!(status.connector("snk").unwrap().state, State::Running);
+        h.stop().await;
+    }
+
+    #[tokio::test]
+    async fn connectors_start_in_their_initial_state() {
+        let mut h = herder();
+        let p = h
+            .prepare(source(&[("tasks.max", "2"), ("task.configs", "2")]))
+            .unwrap();
+        h.start_in(p, TargetState::Paused).await.unwrap();
+        let status = h.services.status.clone();
+        let c = status.connector("src").unwrap();
+        assert_eq!(c.state, State::Paused);
+        assert!(c.tasks.values().all(|t| t.state == State::Paused), "{c:?}");
+        assert_eq!(h.target("src"), Some(TargetState::Paused));
+        assert!(h.resume("src").await.unwrap());
+        let c = status.connector("src").unwrap();
+        assert_eq!(c.state, State::Running);
+
+        let stopped = h
+            .prepare(property_map([
+                ("name", "snk"),
+                ("connector.class", SINK),
+                ("topics", "orders"),
+            ]))
+            .unwrap();
+        h.start_in(stopped, TargetState::Stopped).await.unwrap();
+        let c = status.connector("snk").unwrap();
+        assert_eq!(c.state, State::Stopped);
+        assert!(c.tasks.is_empty());
+        assert!(h.resume("snk").await.unwrap());
         assert_eq!(status.connector("snk").unwrap().state, State::Running);
         h.stop().await;
     }

@@ -265,7 +265,19 @@ async fn create_connector(State(s): State<HttpState>, body: axum::body::Bytes) -
             config.insert("name".into(), name.clone());
         }
     }
-    let result = s.herder.lock().await.create(config).await;
+    let target = match body.get("initial_state").and_then(Value::as_str) {
+        None => crate::herder::TargetState::Started,
+        Some(v) if v.eq_ignore_ascii_case("RUNNING") => crate::herder::TargetState::Started,
+        Some(v) if v.eq_ignore_ascii_case("PAUSED") => crate::herder::TargetState::Paused,
+        Some(v) if v.eq_ignore_ascii_case("STOPPED") => crate::herder::TargetState::Stopped,
+        Some(v) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("initial_state {v:?} is not one of RUNNING, PAUSED, STOPPED"),
+            )
+        }
+    };
+    let result = s.herder.lock().await.create(config, target).await;
     match result {
         Ok(()) => match s.status.connector(&name) {
             Some(c) => (StatusCode::CREATED, Json(info_json(&name, &c))).into_response(),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::RuntimeError;
 use crate::health::WorkerPhase;
-use crate::herder::StandaloneHerder;
+use crate::herder::{StandaloneHerder, TargetState};
 use crate::http::{listener_address, router, HttpState};
 use crate::metrics::Metrics;
 use crate::offsets::FileOffsetStore;
@@ -14,8 +14,9 @@ use crate::plugins::PluginRegistry;
 use crate::status::StatusRegistry;
 use crate::task::WorkerServices;
 use ferry_api::{ConfigError, ConfigErrors};
+use ferry_config::files::InitialState;
 use ferry_config::worker::{WorkerConfig, OFFSET_STORAGE_FILE};
-use ferry_config::{load_connector_file, load_worker_file, ConfigProviders};
+use ferry_config::{load_connector_definition, load_worker_file, ConfigProviders};
 
 /// Loads and validates the worker file, resolving config providers.
 pub fn load_worker(path: &Path) -> Result<(WorkerConfig, ConfigProviders), RuntimeError> {
@@ -62,16 +63,16 @@ pub async fn run_standalone(
     let mut prepared = Vec::new();
     let mut failures = Vec::new();
     for file in connector_files {
-        match load_connector_file(file)
+        match load_connector_definition(file)
             .map_err(RuntimeError::from)
-            .and_then(|raw| herder.prepare(raw))
+            .and_then(|def| Ok((herder.prepare(def.config)?, target_of(def.initial_state))))
         {
             Ok(p) => prepared.push(p),
             Err(e) => failures.push(format!("{}: {e}", file.display())),
         }
     }
     let mut names = std::collections::HashSet::new();
-    for p in &prepared {
+    for (p, _) in &prepared {
         if !names.insert(p.name().to_string()) {
             failures.push(format!(
                 "connector name {:?} is used by more than one file",
@@ -130,6 +131,15 @@ pub async fn run_standalone(
     }
     tracing::info!("worker stopped");
     Ok(())
+}
+
+/// The herder's target state for a file's `initial_state` (KIP-980).
+pub fn target_of(initial: Option<InitialState>) -> TargetState {
+    match initial {
+        Some(InitialState::Paused) => TargetState::Paused,
+        Some(InitialState::Stopped) => TargetState::Stopped,
+        Some(InitialState::Running) | None => TargetState::Started,
+    }
 }
 
 async fn wait_for_signal() {
