@@ -295,6 +295,22 @@ impl StandaloneHerder {
             );
             return Ok(());
         }
+        let worker_metrics = self.services.metrics.worker.clone();
+        worker_metrics.connector_startup_attempts.inc();
+        let result = self.start_prepared(prepared, target).await;
+        match &result {
+            Ok(()) => worker_metrics.connector_startup_success.inc(),
+            Err(_) => worker_metrics.connector_startup_failure.inc(),
+        }
+        self.count();
+        result
+    }
+
+    async fn start_prepared(
+        &mut self,
+        prepared: PreparedConnector,
+        target: TargetState,
+    ) -> Result<(), RuntimeError> {
         let PreparedConnector {
             config,
             plugin,
@@ -424,6 +440,19 @@ impl StandaloneHerder {
         Ok(())
     }
 
+    /// Updates `connector-count` and `task-count`.
+    fn count(&self) {
+        let m = &self.services.metrics.worker;
+        m.connector_count.set(self.connectors.len() as i64);
+        let tasks = self
+            .connectors
+            .values()
+            .flat_map(|r| &r.tasks)
+            .filter(|t| t.handle.as_ref().is_some_and(|h| !h.is_finished()))
+            .count();
+        m.task_count.set(tasks as i64);
+    }
+
     /// Starts a task's supervisor with a fresh shutdown signal.
     fn spawn(&self, task: &mut RunningTask) {
         let (shutdown, receiver) = watch::channel(false);
@@ -485,6 +514,7 @@ impl StandaloneHerder {
             tracing::info!(connector = %name, "connector paused");
         }
         self.connectors.insert(name.to_string(), running);
+        self.count();
         true
     }
 
@@ -509,6 +539,7 @@ impl StandaloneHerder {
                         .status
                         .set_connector_state(name, State::Running, None);
                 }
+                self.count();
                 tracing::info!(connector = %name, "connector resumed");
                 Ok(true)
             }
@@ -537,6 +568,7 @@ impl StandaloneHerder {
             status.add_connector(name, c);
         }
         self.connectors.insert(name.to_string(), running);
+        self.count();
         tracing::info!(connector = %name, "connector stopped");
         true
     }
@@ -670,6 +702,7 @@ impl StandaloneHerder {
             }
         }
         self.connectors.insert(name.to_string(), running);
+        self.count();
         result.map(|()| true)
     }
 
@@ -699,6 +732,7 @@ impl StandaloneHerder {
             None => false,
         };
         self.connectors.insert(name.to_string(), running);
+        self.count();
         found
     }
 
@@ -749,6 +783,7 @@ impl StandaloneHerder {
             return false;
         };
         self.stop_all(vec![(name.to_string(), running)]).await;
+        self.count();
         true
     }
 
@@ -811,6 +846,7 @@ impl StandaloneHerder {
     pub async fn stop(&mut self) {
         let all = std::mem::take(&mut self.connectors).into_iter().collect();
         self.stop_all(all).await;
+        self.count();
     }
 }
 
@@ -1217,6 +1253,15 @@ mod tests {
         let status = h.services.status.clone();
         assert_eq!(status.connector("src").unwrap().state, State::Failed);
         assert_eq!(status.connector("snk").unwrap().state, State::Running);
+        let worker = &h.services.metrics.worker;
+        assert_eq!(
+            (
+                worker.connector_startup_attempts.get(),
+                worker.connector_startup_failure.get(),
+                worker.connector_count.get()
+            ),
+            (2, 1, 2)
+        );
         h.stop().await;
     }
 
@@ -1232,6 +1277,10 @@ mod tests {
         assert_eq!(c.state, State::Paused);
         assert!(c.tasks.values().all(|t| t.state == State::Paused), "{c:?}");
         assert_eq!(h.target("src"), Some(TargetState::Paused));
+        let worker = h.services.metrics.worker.clone();
+        assert_eq!(worker.connector_count.get(), 1);
+        assert_eq!(worker.task_count.get(), 0, "paused tasks do not run");
+        assert_eq!(worker.connector_startup_success.get(), 1);
         assert!(h.resume("src").await.unwrap());
         let c = status.connector("src").unwrap();
         assert_eq!(c.state, State::Running);

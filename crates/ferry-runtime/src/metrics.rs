@@ -37,6 +37,8 @@ pub struct Metrics {
     errors_logged: IntCounterVec,
     dlq_requests: IntCounterVec,
     dlq_failures: IntCounterVec,
+    /// `connect-worker-metrics`.
+    pub worker: WorkerMetrics,
     connector_gauges: Arc<Mutex<HashMap<String, GaugeVec>>>,
     connector_counters: Arc<Mutex<HashMap<String, IntCounterVec>>>,
 }
@@ -106,6 +108,7 @@ impl Metrics {
             errors_logged: counter(&r, "kafka_connect_task_error_metrics_total_errors_logged", "Errors written to the log (errors.log.enable)."),
             dlq_requests: counter(&r, "kafka_connect_task_error_metrics_deadletterqueue_produce_requests", "Records sent to the dead letter queue."),
             dlq_failures: counter(&r, "kafka_connect_task_error_metrics_deadletterqueue_produce_failures", "Records the dead letter queue did not accept."),
+            worker: WorkerMetrics::new(&r),
             connector_gauges: Arc::default(),
             connector_counters: Arc::default(),
             registry: r,
@@ -259,6 +262,58 @@ impl ferry_api::metrics::MetricsRegistry for ConnectorMetrics {
                 );
                 Arc::new(ferry_api::metrics::NoopMetrics)
             }
+        }
+    }
+}
+
+/// Kafka Connect's `connect-worker-metrics` (worker-wide, no labels).
+#[derive(Clone)]
+pub struct WorkerMetrics {
+    /// `connector-count`: connectors on this worker.
+    pub connector_count: prometheus::IntGauge,
+    /// `task-count`: tasks running on this worker.
+    pub task_count: prometheus::IntGauge,
+    /// `connector-startup-attempts-total`.
+    pub connector_startup_attempts: prometheus::IntCounter,
+    /// `connector-startup-success-total`.
+    pub connector_startup_success: prometheus::IntCounter,
+    /// `connector-startup-failure-total`.
+    pub connector_startup_failure: prometheus::IntCounter,
+}
+
+impl WorkerMetrics {
+    fn new(r: &Registry) -> Self {
+        let gauge = |name: &str, help: &str| {
+            let g = prometheus::IntGauge::new(name, help).expect("valid metric");
+            r.register(Box::new(g.clone())).expect("unique metric");
+            g
+        };
+        let counter = |name: &str, help: &str| {
+            let c = prometheus::IntCounter::new(name, help).expect("valid metric");
+            r.register(Box::new(c.clone())).expect("unique metric");
+            c
+        };
+        WorkerMetrics {
+            connector_count: gauge(
+                "kafka_connect_connect_worker_metrics_connector_count",
+                "Connectors on this worker.",
+            ),
+            task_count: gauge(
+                "kafka_connect_connect_worker_metrics_task_count",
+                "Tasks running on this worker.",
+            ),
+            connector_startup_attempts: counter(
+                "kafka_connect_connect_worker_metrics_connector_startup_attempts_total",
+                "Connector starts attempted.",
+            ),
+            connector_startup_success: counter(
+                "kafka_connect_connect_worker_metrics_connector_startup_success_total",
+                "Connector starts that succeeded.",
+            ),
+            connector_startup_failure: counter(
+                "kafka_connect_connect_worker_metrics_connector_startup_failure_total",
+                "Connector starts that failed.",
+            ),
         }
     }
 }
