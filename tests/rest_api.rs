@@ -271,6 +271,26 @@ fn connectors_are_created_replaced_and_deleted_over_rest() {
     let position = &v["offsets"][0]["offset"]["position"];
     assert!(position.as_u64().is_some_and(|p| p > 0), "{v}");
 
+    // KIP-558 active topics, for the source and the sink; reset clears.
+    for connector in [&source_name, &name] {
+        let (status, v) = parsed(http_get(port, &format!("/connectors/{connector}/topics")));
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v[connector.as_str()]["topics"], json!([topic]), "{v}");
+    }
+    assert_eq!(
+        http_request(
+            port,
+            "PUT",
+            &format!("/connectors/{name}/topics/reset"),
+            None
+        )
+        .unwrap()
+        .0,
+        200
+    );
+    let (_, v) = parsed(http_get(port, &format!("/connectors/{name}/topics")));
+    assert_eq!(v[name.as_str()]["topics"], json!([]), "{v}");
+
     // Deleting stops it; it is gone from every listing.
     assert_eq!(
         http_request(port, "DELETE", &format!("/connectors/{name}"), None)

@@ -72,6 +72,8 @@ pub fn router(state: HttpState) -> Router {
             "/connectors/{name}/offsets",
             get(get_offsets).patch(alter_offsets).delete(reset_offsets),
         )
+        .route("/connectors/{name}/topics", get(connector_topics))
+        .route("/connectors/{name}/topics/reset", put(reset_topics))
         .route("/connectors/{name}/pause", put(pause_connector))
         .route("/connectors/{name}/resume", put(resume_connector))
         .route("/connectors/{name}/stop", put(stop_connector))
@@ -338,6 +340,23 @@ async fn delete_connector(State(s): State<HttpState>, Path(name): Path<String>) 
     } else {
         not_found(&name)
     }
+}
+
+/// `GET /connectors/{name}/topics` (KIP-558): `{"<name>":{"topics":[…]}}`.
+async fn connector_topics(State(s): State<HttpState>, Path(name): Path<String>) -> Response {
+    if s.status.connector(&name).is_none() {
+        return not_found(&name);
+    }
+    Json(json!({ name.clone(): {"topics": s.status.topics(&name)} })).into_response()
+}
+
+/// `PUT /connectors/{name}/topics/reset` → 200.
+async fn reset_topics(State(s): State<HttpState>, Path(name): Path<String>) -> Response {
+    if s.status.connector(&name).is_none() {
+        return not_found(&name);
+    }
+    s.status.reset_topics(&name);
+    StatusCode::OK.into_response()
 }
 
 /// `GET /connectors/{name}/offsets` (KIP-875).

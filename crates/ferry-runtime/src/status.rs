@@ -70,6 +70,9 @@ pub struct ConnectorStatus {
 #[derive(Debug, Clone, Default)]
 pub struct StatusRegistry {
     inner: Arc<RwLock<BTreeMap<String, ConnectorStatus>>>,
+    /// KIP-558 active topics per connector (kept across restarts, cleared
+    /// by a reset or a delete).
+    topics: Arc<RwLock<BTreeMap<String, std::collections::BTreeSet<String>>>>,
 }
 
 impl StatusRegistry {
@@ -85,6 +88,43 @@ impl StatusRegistry {
     /// Forgets a deleted connector.
     pub fn remove_connector(&self, name: &str) {
         self.write().remove(name);
+        self.reset_topics(name);
+    }
+
+    /// Records that a connector uses `topic` (KIP-558); cheap when known.
+    pub fn add_topic(&self, name: &str, topic: &str) {
+        let known = self
+            .topics
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .is_some_and(|t| t.contains(topic));
+        if !known {
+            self.topics
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(name.to_string())
+                .or_default()
+                .insert(topic.to_string());
+        }
+    }
+
+    /// The topics a connector has used since it was created or reset.
+    pub fn topics(&self, name: &str) -> Vec<String> {
+        self.topics
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// `PUT /connectors/{name}/topics/reset`.
+    pub fn reset_topics(&self, name: &str) {
+        self.topics
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(name);
     }
 
     /// Sets a connector's state.

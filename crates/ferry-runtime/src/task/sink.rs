@@ -180,6 +180,7 @@ pub async fn run_sink_task(
         transforms,
         errant,
         task_errant,
+        status: services.status.clone(),
     };
     let mut schedule = FlushSchedule::new(services.worker.offset_flush_interval, Instant::now());
     let result: Result<(), RuntimeError> = loop {
@@ -245,6 +246,7 @@ struct SinkLoop<'a> {
     transforms: TransformChain,
     errant: Arc<ErrantReporter>,
     task_errant: Option<Arc<TaskErrantReporter>>,
+    status: crate::status::StatusRegistry,
 }
 
 impl SinkLoop<'_> {
@@ -292,6 +294,9 @@ impl SinkLoop<'_> {
                 Ok(())
             }
             FetchEvent::Assigned(partitions) => {
+                for tp in &partitions {
+                    self.status.add_topic(&self.spec.id.connector, &tp.topic);
+                }
                 self.progress.assign(&partitions);
                 self.ctx
                     .set_assignment(self.progress.assignment().iter().cloned());

@@ -288,6 +288,9 @@ impl SourceLoop<'_> {
             }
         };
         let topic = record.topic.as_str();
+        self.services
+            .status
+            .add_topic(&self.spec.id.connector, topic);
         let where_ = || describe(&record);
         let token = self
             .tracker()
