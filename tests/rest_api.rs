@@ -149,6 +149,25 @@ fn connectors_are_created_replaced_and_deleted_over_rest() {
         404
     );
 
+    // KIP-495 loggers.
+    let (status, v) = parsed(http_request(
+        port,
+        "PUT",
+        "/admin/loggers/ferry_runtime::herder",
+        Some(r#"{"level":"DEBUG"}"#),
+    ));
+    assert_eq!((status, v.clone()), (200, json!(["ferry_runtime::herder"])));
+    let (_, v) = parsed(http_get(port, "/admin/loggers"));
+    assert_eq!(v["ferry_runtime::herder"]["level"], "DEBUG", "{v}");
+    assert!(v["root"]["level"].is_string(), "{v}");
+    let (status, _) = parsed(http_request(
+        port,
+        "PUT",
+        "/admin/loggers/root",
+        Some(r#"{"level":"LOUD"}"#),
+    ));
+    assert_eq!(status, 400);
+
     // Malformed JSON.
     let (status, body) = parsed(http_request(
         port,

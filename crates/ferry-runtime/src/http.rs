@@ -84,6 +84,11 @@ pub fn router(state: HttpState) -> Router {
         )
         .route("/connectors/{name}/tasks", get(connector_tasks))
         .route("/connectors/{name}/tasks/{task}/status", get(task_status))
+        .route("/admin/loggers", get(admin_loggers))
+        .route(
+            "/admin/loggers/{logger}",
+            get(admin_logger).merge(put(admin_set_logger)),
+        )
         .route("/connector-plugins", get(plugins))
         .route("/connector-plugins/{plugin}/config", get(plugin_config))
         .route(
@@ -540,6 +545,42 @@ async fn task_status(
             StatusCode::NOT_FOUND,
             format!("Task {name}-{task} not found"),
         ),
+    }
+}
+
+/// `GET /admin/loggers` (KIP-495).
+async fn admin_loggers() -> Json<Value> {
+    Json(crate::logging::loggers())
+}
+
+/// `GET /admin/loggers/{logger}`.
+async fn admin_logger(Path(logger): Path<String>) -> Json<Value> {
+    Json(crate::logging::logger(&logger))
+}
+
+/// `PUT /admin/loggers/{logger}` `{"level":"DEBUG"}` → 200 with the
+/// loggers changed.
+async fn admin_set_logger(Path(logger): Path<String>, body: axum::body::Bytes) -> Response {
+    let body = match json_body(&body) {
+        Ok(b) => b,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    let Some(level) = body
+        .get("level")
+        .and_then(Value::as_str)
+        .and_then(crate::logging::parse_level)
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Invalid log level: {}",
+                body.get("level").unwrap_or(&Value::Null)
+            ),
+        );
+    };
+    match crate::logging::set_level(&logger, level) {
+        Ok(changed) => Json(json!(changed)).into_response(),
+        Err(m) => error(StatusCode::INTERNAL_SERVER_ERROR, m),
     }
 }
 
