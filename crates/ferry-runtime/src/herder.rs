@@ -38,6 +38,8 @@ pub struct PreparedConnector {
     transforms: Arc<ChainSpec>,
     /// As submitted (config provider references unresolved).
     raw: PropertyMap,
+    /// The connector's own definitions, to hide its task configs' secrets.
+    def: ConfigDef,
 }
 
 impl PreparedConnector {
@@ -65,12 +67,32 @@ impl ConnectorRuntime for StandaloneConnectorRuntime {
     }
 }
 
-/// Keys whose values are shown as `[hidden]`: the connector's PASSWORD keys
-/// and client secrets passed through overrides.
+/// Kafka's client keys of type PASSWORD (`SslConfigs`, `SaslConfigs`), as
+/// they appear after a client prefix (`producer.override.`, `consumer.`,
+/// `admin.`, `errors.deadletterqueue.producer.`, …).
+const CLIENT_PASSWORD_KEYS: &[&str] = &[
+    "ssl.key.password",
+    "ssl.keystore.password",
+    "ssl.keystore.key",
+    "ssl.keystore.certificate.chain",
+    "ssl.truststore.password",
+    "ssl.truststore.certificates",
+    "sasl.jaas.config",
+    "sasl.oauthbearer.client.credentials.client.secret",
+    "sasl.login.client.secret",
+];
+
+/// Keys whose values are shown as `[hidden]`: PASSWORD keys of the
+/// connector's definitions, Kafka's client PASSWORD keys under any prefix,
+/// and, as a last guard for keys no definition knows (a converter's or a
+/// config provider's), names ending in `password`, `secret` or
+/// `secret.key`.
 fn is_secret(def: &ConfigDef, key: &str) -> bool {
     def.is_password(key)
+        || CLIENT_PASSWORD_KEYS
+            .iter()
+            .any(|k| key == *k || key.ends_with(&format!(".{k}")))
         || key.ends_with("password")
-        || key.ends_with("sasl.jaas.config")
         || key.ends_with("secret")
         || key.ends_with("secret.key")
 }
@@ -249,6 +271,7 @@ impl StandaloneHerder {
         Ok(PreparedConnector {
             shown_config: redacted(&def, &raw),
             raw: raw.clone(),
+            def,
             config,
             plugin,
             instance,
@@ -318,6 +341,7 @@ impl StandaloneHerder {
             shown_config,
             transforms,
             raw,
+            def,
         } = prepared;
         let name = config.name.clone();
         let status = &self.services.status;
@@ -399,7 +423,7 @@ impl StandaloneHerder {
                 TaskStatus {
                     state: State::Unassigned,
                     trace: None,
-                    config: redacted(&ConfigDef::new(), &task_props),
+                    config: redacted(&def, &task_props),
                 },
             );
             let spec = TaskSpec {
@@ -1065,6 +1089,8 @@ mod tests {
                 ("aws.secret.key", "e"),
                 ("db.host", "pg"),
                 ("password.hint", "f"),
+                ("producer.override.ssl.keystore.key", "g"),
+                ("consumer.ssl.truststore.certificates", "h"),
             ]),
         );
         for key in [
@@ -1073,6 +1099,8 @@ mod tests {
             "ssl.key.password",
             "aws.secret",
             "aws.secret.key",
+            "producer.override.ssl.keystore.key",
+            "consumer.ssl.truststore.certificates",
         ] {
             assert_eq!(shown[key], "[hidden]", "{key}");
         }
