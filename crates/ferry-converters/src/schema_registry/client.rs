@@ -50,8 +50,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Runs blocking work, handing the thread's tokio worker role to another
-/// thread first when called from a multi-threaded runtime.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
+/// thread first when called from a multi-threaded runtime (converters are
+/// synchronous but may be called on a runtime thread).
+pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)

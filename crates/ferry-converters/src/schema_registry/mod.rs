@@ -16,7 +16,7 @@ mod error;
 mod subject;
 pub mod wire;
 
-pub use client::{RegisteredSchema, RegistrySchema, SchemaRegistryClient};
+pub use client::{blocking, RegisteredSchema, RegistrySchema, SchemaRegistryClient};
 pub use config::{Credentials, SchemaRegistryConfig};
 pub use error::RegistryError;
 pub use subject::SubjectNameStrategy;

@@ -37,16 +37,8 @@ pub(super) async fn create_connector(
             )
         }
     };
-    match config.get("name") {
-        Some(n) if *n != name => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("Connector name configuration ({n}) doesn't match connector name in the URL ({name})"),
-            )
-        }
-        _ => {
-            config.insert("name".into(), name.clone());
-        }
+    if let Err(m) = named(&mut config, &name) {
+        return error(StatusCode::BAD_REQUEST, m);
     }
     let target = match body.get("initial_state").and_then(Value::as_str) {
         None => crate::herder::TargetState::Started,
@@ -85,16 +77,8 @@ pub(super) async fn put_connector_config(
         Ok(c) => c,
         Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
     };
-    match config.get("name") {
-        Some(n) if *n != name => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("Connector name configuration ({n}) doesn't match connector name in the URL ({name})"),
-            )
-        }
-        _ => {
-            config.insert("name".into(), name.clone());
-        }
+    if let Err(m) = named(&mut config, &name) {
+        return error(StatusCode::BAD_REQUEST, m);
     }
     let result = s.herder.lock().await.put_config(config).await;
     match result {
@@ -114,16 +98,35 @@ pub(super) async fn put_connector_config(
     }
 }
 
+/// Sets the config's `name` to `name`; an error if it names another.
+fn named(config: &mut ferry_api::PropertyMap, name: &str) -> Result<(), String> {
+    match config.get("name") {
+        Some(n) if n != name => Err(format!(
+            "Connector name configuration ({n}) doesn't match connector name in the URL ({name})"
+        )),
+        _ => {
+            config.insert("name".into(), name.to_string());
+            Ok(())
+        }
+    }
+}
+
+/// `status` if the connector was found, else 404.
+fn found_or_404(found: bool, status: StatusCode, name: &str) -> Response {
+    if found {
+        status.into_response()
+    } else {
+        not_found(name)
+    }
+}
+
 /// `DELETE /connectors/{name}` → 204; its tasks flush and commit first.
 pub(super) async fn delete_connector(
     State(s): State<HttpState>,
     Path(name): Path<String>,
 ) -> Response {
-    if s.herder.lock().await.delete(&name).await {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        not_found(&name)
-    }
+    let found = s.herder.lock().await.delete(&name).await;
+    found_or_404(found, StatusCode::NO_CONTENT, &name)
 }
 
 /// `PUT /connectors/{name}/pause` → 202: tasks flush, commit and stop,
@@ -132,11 +135,8 @@ pub(super) async fn pause_connector(
     State(s): State<HttpState>,
     Path(name): Path<String>,
 ) -> Response {
-    if s.herder.lock().await.pause(&name).await {
-        StatusCode::ACCEPTED.into_response()
-    } else {
-        not_found(&name)
-    }
+    let found = s.herder.lock().await.pause(&name).await;
+    found_or_404(found, StatusCode::ACCEPTED, &name)
 }
 
 /// `PUT /connectors/{name}/resume` → 202.
@@ -157,11 +157,8 @@ pub(super) async fn stop_connector(
     State(s): State<HttpState>,
     Path(name): Path<String>,
 ) -> Response {
-    if s.herder.lock().await.stop_one(&name).await {
-        StatusCode::ACCEPTED.into_response()
-    } else {
-        not_found(&name)
-    }
+    let found = s.herder.lock().await.stop_one(&name).await;
+    found_or_404(found, StatusCode::ACCEPTED, &name)
 }
 
 /// `POST /connectors/{name}/restart[?includeTasks=&onlyFailed=]`: 204

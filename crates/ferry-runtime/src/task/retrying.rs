@@ -90,18 +90,12 @@ impl RetryPolicy {
 /// Sleeps up to `delay`, waking early on shutdown; never parks a tokio
 /// worker (it hands its role to another thread first).
 fn sleep(delay: Duration, shutdown: &watch::Receiver<bool>) {
-    let wait = || {
+    ferry_converters::schema_registry::blocking(|| {
         let until = Instant::now() + delay;
         while Instant::now() < until && !*shutdown.borrow() {
             std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
         }
-    };
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(wait)
-        }
-        _ => wait(),
-    }
+    })
 }
 
 /// A key or value converter with retries.
