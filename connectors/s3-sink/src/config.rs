@@ -52,6 +52,15 @@ pub const TOMBSTONE_PARTITION: &str = "tombstone.encoded.partition";
 pub const SSE_ALGORITHM: &str = "s3.ssea.name";
 pub const SSE_KMS_KEY: &str = "s3.sse.kms.key.id";
 pub const SSE_CUSTOMER_KEY: &str = "s3.sse.customer.key";
+pub const ACCESS_KEY_ID: &str = "aws.access.key.id";
+pub const SECRET_ACCESS_KEY: &str = "aws.secret.access.key";
+pub const CREDENTIALS_PROVIDER: &str = "s3.credentials.provider.class";
+/// The credential provider classes that mean "the default chain".
+const DEFAULT_CHAINS: &[&str] = &[
+    "com.amazonaws.auth.DefaultAWSCredentialsProviderChain",
+    "software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider",
+    "DefaultAWSCredentialsProviderChain",
+];
 pub const ACL_CANNED: &str = "s3.acl.canned";
 pub const RETRY_BACKOFF: &str = "s3.retry.backoff.ms";
 pub const PART_RETRIES: &str = "s3.part.retries";
@@ -127,6 +136,9 @@ pub fn config_def() -> ConfigDef {
         .define(key(SSE_ALGORITHM, String).default_value("").validator(Validator::one_of(["", "AES256", "aws:kms", "aws:kms:dsse"])).doc("Server-side encryption algorithm."))
         .define(key(SSE_KMS_KEY, String).default_value("").doc("KMS key id for aws:kms."))
         .define(key(SSE_CUSTOMER_KEY, Password).doc("Base64 SSE-C key (AES256)."))
+        .define(key(ACCESS_KEY_ID, String).default_value("").doc("Static AWS access key id (with aws.secret.access.key); empty: the default credential chain."))
+        .define(key(SECRET_ACCESS_KEY, Password).default_value("").doc("Static AWS secret access key (with aws.access.key.id)."))
+        .define(key(CREDENTIALS_PROVIDER, Class).default_value("com.amazonaws.auth.DefaultAWSCredentialsProviderChain").doc("The default chain (environment, profile, web identity/IRSA, ECS task role, instance metadata); other provider classes are not supported yet."))
         .define(key(ACL_CANNED, String).doc("Canned ACL of the objects."))
         .define(key(RETRY_BACKOFF, Long).default_value("200").validator(Validator::at_least(0.0)).doc("Wait before the first retry of an S3 request; later waits double."))
         .define(key(PART_RETRIES, Int).default_value("3").validator(Validator::at_least(0.0)).doc("Retries of an S3 request."))
@@ -204,6 +216,8 @@ pub struct S3SinkConfig {
     pub headers_format: FormatKind,
     pub tombstone_partition: String,
     pub sse: Sse,
+    /// `aws.access.key.id` and `aws.secret.access.key`, when both are set.
+    pub static_credentials: Option<(String, ferry_api::Password)>,
     pub acl: Option<String>,
     pub retry_backoff_ms: u64,
     pub part_retries: u32,
@@ -313,6 +327,14 @@ impl S3SinkConfig {
             keys_format: FormatKind::from_class(&s(KEYS_FORMAT)).unwrap_or(FormatKind::Avro),
             headers_format: FormatKind::from_class(&s(HEADERS_FORMAT)).unwrap_or(FormatKind::Avro),
             tombstone_partition: s(TOMBSTONE_PARTITION),
+            static_credentials: p
+                .string(ACCESS_KEY_ID)
+                .filter(|k| !k.is_empty())
+                .zip(
+                    p.password(SECRET_ACCESS_KEY)
+                        .filter(|k| !k.expose().is_empty()),
+                )
+                .map(|(id, secret)| (id.to_string(), secret.clone())),
             sse: Sse {
                 algorithm: (!sse_alg.is_empty()).then_some(sse_alg),
                 kms_key_id: (!kms.is_empty()).then_some(kms),
@@ -575,6 +597,30 @@ fn cross_check(p: &ParsedConfig) -> ConfigErrors {
             "write needs store.kafka.keys=true (tombstones are stored as keys)",
         ));
     }
+    let has_id = !s(ACCESS_KEY_ID).is_empty();
+    let has_secret = p
+        .password(SECRET_ACCESS_KEY)
+        .is_some_and(|k| !k.expose().is_empty());
+    if has_id != has_secret {
+        let (missing, given) = if has_id {
+            (SECRET_ACCESS_KEY, ACCESS_KEY_ID)
+        } else {
+            (ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+        };
+        errors.push(err(
+            missing,
+            None,
+            format!("is required when {given} is set"),
+        ));
+    }
+    let provider = s(CREDENTIALS_PROVIDER);
+    if !provider.is_empty() && !DEFAULT_CHAINS.contains(&provider.as_str()) {
+        errors.push(err(
+            CREDENTIALS_PROVIDER,
+            Some(&provider),
+            "only the default credential chain is supported yet (com.amazonaws.auth.DefaultAWSCredentialsProviderChain); for a role, use the chain's web identity (IRSA), ECS task role or a profile with role_arn",
+        ));
+    }
     let sse = s(SSE_ALGORITHM);
     if !s(SSE_KMS_KEY).is_empty() && !sse.starts_with("aws:kms") {
         errors.push(err(
@@ -765,6 +811,40 @@ mod tests {
             text.contains("s3.compression.type = \"gzip\": applies to JsonFormat"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn static_credentials_come_in_pairs_and_other_providers_are_refused() {
+        let mut p = base();
+        p.push((ACCESS_KEY_ID, "AKIAEXAMPLE"));
+        p.push((SECRET_ACCESS_KEY, "wJalrXUtnFEMI"));
+        let c = S3SinkConfig::parse(&property_map(p)).unwrap();
+        let (id, secret) = c.static_credentials.clone().unwrap();
+        assert_eq!(
+            (id.as_str(), secret.expose()),
+            ("AKIAEXAMPLE", "wJalrXUtnFEMI")
+        );
+        assert!(
+            !format!("{c:?}").contains("wJalrXUtnFEMI"),
+            "the secret never prints"
+        );
+        assert!(S3SinkConfig::parse(&property_map(base()))
+            .unwrap()
+            .static_credentials
+            .is_none());
+        let e = errors(&[(ACCESS_KEY_ID, "AKIAEXAMPLE")]).join("\n");
+        assert!(
+            e.contains("aws.secret.access.key")
+                && e.contains("is required when aws.access.key.id is set"),
+            "{e}"
+        );
+        let e = errors(&[(CREDENTIALS_PROVIDER, "com.example.MyProvider")]).join("\n");
+        assert!(e.contains("s3.credentials.provider.class"), "{e}");
+        assert!(errors(&[(
+            CREDENTIALS_PROVIDER,
+            "com.amazonaws.auth.DefaultAWSCredentialsProviderChain"
+        )])
+        .is_empty());
     }
 
     #[test]

@@ -55,6 +55,15 @@ impl Store {
         if let Some(url) = &cfg.store_url {
             b = b.endpoint_url(url);
         }
+        if let Some((id, secret)) = &cfg.static_credentials {
+            b = b.credentials_provider(aws_sdk_s3::config::Credentials::new(
+                id,
+                secret.expose(),
+                None,
+                None,
+                "aws.access.key.id",
+            ));
+        }
         Store {
             client: Client::from_conf(b.build()),
             bucket: cfg.bucket.clone(),
