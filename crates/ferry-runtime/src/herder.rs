@@ -1294,6 +1294,48 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn rest_changes_keep_a_running_connector_when_refused() {
+        let mut h = herder();
+        let sink = |topics: &str| {
+            property_map([
+                ("name", "snk"),
+                ("connector.class", SINK),
+                ("topics", topics),
+            ])
+        };
+        h.create(sink("orders"), TargetState::Started)
+            .await
+            .unwrap();
+        assert!(matches!(
+            h.create(sink("orders"), TargetState::Started).await,
+            Err(HerderError::Exists(n)) if n == "snk"
+        ));
+        // A bad replacement is refused before anything stops.
+        let mut bad = sink("orders");
+        bad.remove("topics");
+        assert!(matches!(
+            h.put_config(bad).await,
+            Err(HerderError::Invalid(_))
+        ));
+        let status = h.services.status.clone();
+        let c = status.connector("snk").unwrap();
+        assert_eq!(
+            (c.state, c.config["topics"].as_str()),
+            (State::Running, "orders")
+        );
+        // A good one replaces it.
+        assert!(!h.put_config(sink("payments")).await.unwrap());
+        assert_eq!(
+            status.connector("snk").unwrap().config["topics"],
+            "payments"
+        );
+        assert!(h.delete("snk").await);
+        assert!(status.connector("snk").is_none());
+        assert!(!h.delete("snk").await);
+        h.stop().await;
+    }
+
+    #[tokio::test]
     async fn connectors_start_in_their_initial_state() {
         let mut h = herder();
         let p = h
