@@ -6,7 +6,9 @@ use std::sync::Arc;
 use crate::json::JsonConverter;
 use ferry_api::{ConfigError, ConfigErrors, Converter, PropertyMap};
 
-use super::{ByteArrayConverter, HeaderConverter, SimpleHeaderConverter, StringConverter};
+use super::{
+    AvroConverter, ByteArrayConverter, HeaderConverter, SimpleHeaderConverter, StringConverter,
+};
 
 /// `org.apache.kafka.connect.json.JsonConverter`.
 pub const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
@@ -19,6 +21,7 @@ pub const SIMPLE_HEADER_CONVERTER: &str = "org.apache.kafka.connect.storage.Simp
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    Avro,
     Json,
     String,
     ByteArray,
@@ -33,6 +36,7 @@ fn kind_of(class: &str) -> Option<Kind> {
     let class = class.trim();
     match class {
         JSON_CONVERTER => return Some(Kind::Json),
+        crate::AVRO_CONVERTER => return Some(Kind::Avro),
         STRING_CONVERTER => return Some(Kind::String),
         BYTE_ARRAY_CONVERTER => return Some(Kind::ByteArray),
         SIMPLE_HEADER_CONVERTER => return Some(Kind::SimpleHeader),
@@ -41,6 +45,7 @@ fn kind_of(class: &str) -> Option<Kind> {
     let lower = class.to_ascii_lowercase();
     match lower.strip_suffix("converter").unwrap_or(&lower) {
         "json" => Some(Kind::Json),
+        "avro" => Some(Kind::Avro),
         "string" => Some(Kind::String),
         "bytearray" => Some(Kind::ByteArray),
         "simpleheader" => Some(Kind::SimpleHeader),
@@ -53,7 +58,7 @@ fn kind_of(class: &str) -> Option<Kind> {
 /// `config_key` names the setting (for errors), `class` is its value,
 /// `props` the converter's own settings with the `<config_key>.` prefix
 /// stripped, `is_key` whether it converts keys (Kafka's `converter.type`;
-/// none of the built-in converters behaves differently for keys). Errors
+/// the AvroConverter names key subjects `<topic>-key`). Errors
 /// name the full key, e.g. `value.converter.schemas.enable`.
 pub fn converter_for(
     config_key: &str,
@@ -61,8 +66,10 @@ pub fn converter_for(
     props: &PropertyMap,
     is_key: bool,
 ) -> Result<Arc<dyn Converter>, ConfigError> {
-    let _ = is_key;
     match kind_of(class) {
+        Some(Kind::Avro) => Ok(Arc::new(
+            AvroConverter::from_props(props, is_key).map_err(|e| prefixed(config_key, e))?,
+        )),
         Some(Kind::Json) => Ok(Arc::new(
             JsonConverter::from_props(props).map_err(|e| prefixed(config_key, e))?,
         )),
@@ -93,6 +100,11 @@ pub fn header_converter_for(
 ) -> Result<Arc<dyn HeaderConverter>, ConfigError> {
     match kind_of(class) {
         Some(Kind::SimpleHeader) => Ok(Arc::new(SimpleHeaderConverter)),
+        Some(Kind::Avro) => Err(ConfigError::new(
+            config_key,
+            Some(class),
+            "AvroConverter converts keys and values, not headers (as in Kafka Connect)",
+        )),
         Some(Kind::Json) => Ok(Arc::new(
             JsonConverter::from_props(props).map_err(|e| prefixed(config_key, e))?,
         )),
@@ -107,9 +119,10 @@ pub fn header_converter_for(
 /// What `key.converter` and `value.converter` accept.
 const CONVERTERS: &[&str] = &[
     JSON_CONVERTER,
+    crate::AVRO_CONVERTER,
     STRING_CONVERTER,
     BYTE_ARRAY_CONVERTER,
-    "or the aliases JsonConverter/Json, StringConverter/String, ByteArrayConverter/ByteArray",
+    "or the aliases JsonConverter/Json, AvroConverter/Avro, StringConverter/String, ByteArrayConverter/ByteArray",
 ];
 
 /// What `header.converter` accepts.

@@ -16,6 +16,8 @@
 //!
 //! [`text`] holds Kafka's rules for printing values as text.
 
+#[cfg(feature = "avro")]
+pub mod avro;
 mod decimal;
 mod schema;
 pub mod text;

@@ -11,7 +11,7 @@
 //! task waits; nothing is skipped).
 
 mod client;
-mod config;
+pub mod config;
 mod error;
 mod subject;
 pub mod wire;
