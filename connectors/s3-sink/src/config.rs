@@ -25,6 +25,8 @@ pub const COMPRESSION_LEVEL: &str = "s3.compression.level";
 pub const FORMAT_CLASS: &str = "format.class";
 pub const PARQUET_CODEC: &str = "parquet.codec";
 pub const AVRO_CODEC: &str = "avro.codec";
+pub const CONNECT_META_DATA: &str = "connect.meta.data";
+pub const ENHANCED_AVRO_SCHEMA_SUPPORT: &str = "enhanced.avro.schema.support";
 pub const FLUSH_SIZE: &str = "flush.size";
 pub const ROTATE_INTERVAL: &str = "rotate.interval.ms";
 pub const ROTATE_SCHEDULE_INTERVAL: &str = "rotate.schedule.interval.ms";
@@ -109,6 +111,8 @@ pub fn config_def() -> ConfigDef {
         .define(key(FORMAT_CLASS, Class).required().importance(Importance::High).doc("Output format: JsonFormat, AvroFormat, ParquetFormat or ByteArrayFormat (Confluent class names accepted)."))
         .define(key(PARQUET_CODEC, String).default_value("snappy").validator(Validator::one_of(["none", "uncompressed", "snappy", "gzip", "zstd", "lz4", "brotli"])).doc("Parquet compression codec."))
         .define(key(AVRO_CODEC, String).default_value("null").validator(Validator::one_of(["null", "deflate", "snappy"])).doc("Avro container codec."))
+        .define(key(CONNECT_META_DATA, Boolean).default_value("true").doc("Carry Connect schema names, versions, docs, parameters and defaults in connect.* properties of the Avro schema (AvroFormat)."))
+        .define(key(ENHANCED_AVRO_SCHEMA_SUPPORT, Boolean).default_value("false").doc("Write Connect strings that came from Avro enums as enums, and union structs as unions (AvroFormat)."))
         .define(key(FLUSH_SIZE, Int).required().validator(Validator::at_least(1.0)).importance(Importance::High).doc("Records per Kafka partition (across its open files) before the files are committed."))
         .define(key(ROTATE_INTERVAL, Long).default_value("-1").doc("Commit files when the record time advances this far past a file's first record (time-based partitioners)."))
         .define(key(ROTATE_SCHEDULE_INTERVAL, Long).default_value("-1").doc("Commit files on this wall-clock schedule, aligned to midnight of `timezone`."))
@@ -191,6 +195,8 @@ pub struct S3SinkConfig {
     pub format: FormatKind,
     pub parquet_codec: String,
     pub avro_codec: String,
+    pub connect_meta_data: bool,
+    pub enhanced_avro_schema_support: bool,
     pub flush_size: u64,
     pub rotate_interval_ms: i64,
     pub rotate_schedule_interval_ms: i64,
@@ -296,6 +302,8 @@ impl S3SinkConfig {
             format: FormatKind::from_class(&s(FORMAT_CLASS)).unwrap_or(FormatKind::Json),
             parquet_codec: s(PARQUET_CODEC).to_ascii_lowercase(),
             avro_codec: s(AVRO_CODEC).to_ascii_lowercase(),
+            connect_meta_data: p.boolean(CONNECT_META_DATA).unwrap_or(true),
+            enhanced_avro_schema_support: p.boolean(ENHANCED_AVRO_SCHEMA_SUPPORT).unwrap_or(false),
             flush_size: p.int(FLUSH_SIZE).unwrap_or(1) as u64,
             rotate_interval_ms: p.long(ROTATE_INTERVAL).unwrap_or(-1),
             rotate_schedule_interval_ms: p.long(ROTATE_SCHEDULE_INTERVAL).unwrap_or(-1),
