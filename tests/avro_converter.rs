@@ -89,20 +89,37 @@ out({"one": one.hex(), "two": two.hex(), "id": c.get_latest_version("@T@-value")
     assert_eq!(v.get("f"), Some(&Value::Float32(1.5)));
     assert_eq!(v.get("d"), Some(&Value::Float64(-2.25)));
     assert_eq!(v.get("raw"), Some(&Value::Bytes(vec![0, 255].into())));
-    assert_eq!(v.get("amount"), Some(&Value::Decimal(Decimal::new(-12345, 2))));
-    assert!(schema.field("amount").unwrap().schema.is_logical(logical::DECIMAL));
+    assert_eq!(
+        v.get("amount"),
+        Some(&Value::Decimal(Decimal::new(-12345, 2)))
+    );
+    assert!(schema
+        .field("amount")
+        .unwrap()
+        .schema
+        .is_logical(logical::DECIMAL));
     // 2024-02-29 is day 19782 since the epoch.
     assert_eq!(v.get("day"), Some(&Value::Int32(19_782)));
     assert_eq!(v.get("at"), Some(&Value::Int64(1_709_208_000_123)));
-    assert!(schema.field("at").unwrap().schema.is_logical(logical::TIMESTAMP));
+    assert!(schema
+        .field("at")
+        .unwrap()
+        .schema
+        .is_logical(logical::TIMESTAMP));
     assert_eq!(v.get("note"), Some(&Value::String("hi".into())));
     assert_eq!(
         v.get("tags"),
-        Some(&Value::Array(vec![Value::String("a".into()), Value::String("b".into())]))
+        Some(&Value::Array(vec![
+            Value::String("a".into()),
+            Value::String("b".into())
+        ]))
     );
     assert_eq!(
         v.get("counts"),
-        Some(&Value::Map(vec![(Value::String("x".into()), Value::Int32(1))]))
+        Some(&Value::Map(vec![(
+            Value::String("x".into()),
+            Value::Int32(1)
+        )]))
     );
     assert_eq!(v.get("suit"), Some(&Value::String("HEARTS".into())));
     let addr = v.get("addr").unwrap().as_struct().unwrap();
@@ -191,26 +208,43 @@ out({"schema": json.loads(latest.schema.schema_str), "id": latest.schema_id, "go
     );
     assert_eq!(bytes[0], 0, "magic byte");
     let id = i32::from_be_bytes(bytes[1..5].try_into().unwrap());
-    assert_eq!(r["id"], json!(id), "the id in the frame is the registered one");
+    assert_eq!(
+        r["id"],
+        json!(id),
+        "the id in the frame is the registered one"
+    );
     assert_eq!(
         r["got"],
         json!({"id": 42, "qty": -3, "flag": 1, "price": "19.99", "day": "2024-02-29",
                "note": null, "channel": "app", "by_id": [{"key": 5, "value": "five"}]})
     );
-    assert_eq!(r["again"], json!(hex(&bytes)), "Confluent's serializer writes the same bytes");
+    assert_eq!(
+        r["again"],
+        json!(hex(&bytes)),
+        "Confluent's serializer writes the same bytes"
+    );
     // The registered schema carries Connect's metadata as Confluent's AvroData writes it.
     let fields = r["schema"]["fields"].as_array().unwrap();
     assert_eq!(r["schema"]["connect.name"], "ferry.test.Order");
-    assert_eq!(fields[1]["type"], json!({"type": "int", "connect.type": "int16"}));
+    assert_eq!(
+        fields[1]["type"],
+        json!({"type": "int", "connect.type": "int16"})
+    );
     assert_eq!(fields[5]["type"], json!(["null", "string"]));
-    assert_eq!(fields[6]["type"], json!([{"type": "string", "connect.default": "web"}, "null"]));
+    assert_eq!(
+        fields[6]["type"],
+        json!([{"type": "string", "connect.default": "web"}, "null"])
+    );
     assert_eq!(fields[6]["default"], "web");
     assert_eq!(fields[7]["type"]["items"]["name"], "MapEntry");
 
     // And Ferry reads its own bytes back to the same Connect data.
     let (back_schema, back) = conv.to_connect(&topic, Some(&bytes)).unwrap();
     let back_schema = back_schema.unwrap();
-    assert_eq!(back_schema.field("qty").unwrap().schema.schema_type, SchemaType::Int16);
+    assert_eq!(
+        back_schema.field("qty").unwrap().schema.schema_type,
+        SchemaType::Int16
+    );
     assert_eq!(back, order(&back_schema));
 }
 
@@ -228,7 +262,11 @@ fn a_new_schema_version_is_registered_and_read_with_its_version() {
         .field("extra", Schema::optional_string())
         .build();
     let b1 = conv
-        .from_connect(&topic, Some(&v1), &Value::Struct(Struct::new(Arc::clone(&v1)).with("id", Value::Int32(1))))
+        .from_connect(
+            &topic,
+            Some(&v1),
+            &Value::Struct(Struct::new(Arc::clone(&v1)).with("id", Value::Int32(1))),
+        )
         .unwrap()
         .unwrap();
     let b2 = conv
@@ -250,7 +288,10 @@ fn a_new_schema_version_is_registered_and_read_with_its_version() {
     let (s2, r2) = reader.to_connect(&topic, Some(&b2)).unwrap();
     assert_eq!(s1.unwrap().version, Some(1));
     assert_eq!(s2.unwrap().version, Some(2));
-    assert_eq!(r2.as_struct().unwrap().get("extra"), Some(&Value::String("x".into())));
+    assert_eq!(
+        r2.as_struct().unwrap().get("extra"),
+        Some(&Value::String("x".into()))
+    );
 
     // An incompatible change is refused by the registry: a data error
     // naming the subject, not a retry.
@@ -262,7 +303,9 @@ fn a_new_schema_version_is_registered_and_read_with_its_version() {
         .from_connect(
             &topic,
             Some(&breaking),
-            &Value::Struct(Struct::new(Arc::clone(&breaking)).with("id", Value::String("a".into()))),
+            &Value::Struct(
+                Struct::new(Arc::clone(&breaking)).with("id", Value::String("a".into())),
+            ),
         )
         .unwrap_err();
     assert!(matches!(err, ConnectError::Data { .. }), "{err:?}");
@@ -273,7 +316,9 @@ fn a_new_schema_version_is_registered_and_read_with_its_version() {
 fn bad_bytes_and_unknown_ids_are_data_errors_and_an_unreachable_registry_is_retriable() {
     let topic = unique("avro-bad");
     let conv = avro_converter(&registry::url(), &[], false);
-    let err = conv.to_connect(&topic, Some(b"{\"plain\":\"json\"}")).unwrap_err();
+    let err = conv
+        .to_connect(&topic, Some(b"{\"plain\":\"json\"}"))
+        .unwrap_err();
     assert!(matches!(err, ConnectError::Data { .. }), "{err:?}");
     assert!(err.to_string().contains("magic byte"), "{err}");
 
@@ -282,7 +327,10 @@ fn bad_bytes_and_unknown_ids_are_data_errors_and_an_unreachable_registry_is_retr
     unknown.push(2);
     let err = conv.to_connect(&topic, Some(&unknown)).unwrap_err();
     assert!(matches!(err, ConnectError::Data { .. }), "{err:?}");
-    assert!(err.to_string().contains(&format!("{}", i32::MAX - 7)), "{err}");
+    assert!(
+        err.to_string().contains(&format!("{}", i32::MAX - 7)),
+        "{err}"
+    );
 
     // A schema written by another converter is refused by type.
     let r = py(
@@ -314,7 +362,9 @@ out({"id": id})
     // Tombstones stay tombstones; a null for a required schema is refused.
     assert_eq!(conv.from_connect(&topic, None, &Value::Null).unwrap(), None);
     assert_eq!(conv.to_connect(&topic, None).unwrap(), (None, Value::Null));
-    assert!(conv.from_connect(&topic, Some(&Schema::int32()), &Value::Null).is_err());
+    assert!(conv
+        .from_connect(&topic, Some(&Schema::int32()), &Value::Null)
+        .is_err());
 }
 
 #[test]
@@ -332,7 +382,9 @@ fn keys_use_the_key_subject_and_record_strategies_name_subjects_by_record() {
         false,
     );
     let s = order_schema();
-    by_record.from_connect(&topic, Some(&s), &order(&s)).unwrap();
+    by_record
+        .from_connect(&topic, Some(&s), &order(&s))
+        .unwrap();
     let r = py(
         &registry::url(),
         &r#"
@@ -374,7 +426,11 @@ out({})
         .field("id", Schema::int32())
         .build();
     let bytes = conv
-        .from_connect(&topic, Some(&s), &Value::Struct(Struct::new(Arc::clone(&s)).with("id", Value::Int32(3))))
+        .from_connect(
+            &topic,
+            Some(&s),
+            &Value::Struct(Struct::new(Arc::clone(&s)).with("id", Value::Int32(3))),
+        )
         .unwrap()
         .unwrap();
     let (read_schema, v) = avro_converter(&registry::url(), &[], false)
@@ -386,13 +442,21 @@ out({})
     assert_eq!(v.get("src"), Some(&Value::String("ferry".into())));
 
     // Without auto-registration and latest, an unknown schema is refused.
-    let lookup_only = avro_converter(&registry::url(), &[("auto.register.schemas", "false")], false);
+    let lookup_only = avro_converter(
+        &registry::url(),
+        &[("auto.register.schemas", "false")],
+        false,
+    );
     let other = SchemaBuilder::struct_()
         .name("ferry.test.Other")
         .field("x", Schema::int32())
         .build();
     let err = lookup_only
-        .from_connect(&topic, Some(&other), &Value::Struct(Struct::new(Arc::clone(&other)).with("x", Value::Int32(1))))
+        .from_connect(
+            &topic,
+            Some(&other),
+            &Value::Struct(Struct::new(Arc::clone(&other)).with("x", Value::Int32(1))),
+        )
         .unwrap_err();
     assert!(matches!(err, ConnectError::Data { .. }), "{err:?}");
 }

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | INT8…INT64, FLOAT32/64, BOOLEAN | same width |
 //! | STRING / BYTES | Utf8 / Binary |
-//! | Decimal | Decimal128(38, scale) |
+//! | Decimal | Decimal128(`connect.decimal.precision` or 38, scale) |
 //! | Date / Time / Timestamp | Date32 / Time32(ms) / Timestamp(ms, UTC) |
 //! | ARRAY / MAP / STRUCT | List / Map / Struct |
 
@@ -232,7 +232,16 @@ fn arrow_field(name: &str, s: &Schema) -> Field {
 
 fn arrow_type(s: &Schema) -> DataType {
     if s.is_logical(logical::DECIMAL) {
-        return DataType::Decimal128(38, s.decimal_scale().unwrap_or(0) as i8);
+        let scale = s.decimal_scale().unwrap_or(0);
+        // The column's declared precision (Debezium's and AvroData's
+        // `connect.decimal.precision`), as parquet-avro writes it; 38 (the
+        // most Decimal128 holds) when absent or out of range.
+        let precision = s
+            .parameter("connect.decimal.precision")
+            .and_then(|p| p.trim().parse::<i32>().ok())
+            .filter(|p| (1..=38).contains(p) && *p >= scale)
+            .unwrap_or(38);
+        return DataType::Decimal128(precision as u8, scale as i8);
     }
     if s.is_logical(logical::DATE) {
         return DataType::Date32;
