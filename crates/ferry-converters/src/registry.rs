@@ -186,7 +186,14 @@ mod tests {
         ] {
             assert_eq!(kind_of(class), Some(Kind::SimpleHeader), "{class}");
         }
-        for class in ["io.confluent.connect.avro.AvroConverter", "Converter", ""] {
+        for class in [crate::AVRO_CONVERTER, "AvroConverter", "avro"] {
+            assert_eq!(kind_of(class), Some(Kind::Avro), "{class}");
+        }
+        for class in [
+            "io.confluent.connect.protobuf.ProtobufConverter",
+            "Converter",
+            "",
+        ] {
             assert_eq!(kind_of(class), None, "{class}");
         }
     }
@@ -255,7 +262,7 @@ mod tests {
     fn unknown_classes_name_the_key_and_the_supported_classes() {
         let err = converter_for(
             "value.converter",
-            "io.confluent.connect.avro.AvroConverter",
+            "io.confluent.connect.protobuf.ProtobufConverter",
             &PropertyMap::new(),
             false,
         )
@@ -264,10 +271,21 @@ mod tests {
         assert_eq!(err.key, "value.converter");
         assert_eq!(
             err.value.as_deref(),
-            Some("io.confluent.connect.avro.AvroConverter")
+            Some("io.confluent.connect.protobuf.ProtobufConverter")
         );
+        assert!(err.reason.contains(crate::AVRO_CONVERTER), "{err}");
         assert!(err.reason.contains(JSON_CONVERTER), "{err}");
         assert!(err.reason.contains(BYTE_ARRAY_CONVERTER), "{err}");
+        // The AvroConverter without a registry URL names the full key.
+        let err = converter_for(
+            "value.converter",
+            crate::AVRO_CONVERTER,
+            &PropertyMap::new(),
+            false,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(err.key, "value.converter.schema.registry.url", "{err}");
         let err = header_converter_for("header.converter", "Nope", &PropertyMap::new())
             .err()
             .unwrap();
